@@ -1,0 +1,408 @@
+/**
+ * A real single-node Apache Kafka (KRaft, combined broker+controller) on 127.0.0.1,
+ * for tests, benchmarks and the demo. Several named brokers can run side by side,
+ * each with its own ports, data dir and extra properties.
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { type CertificatePaths, ensureCertificates } from './certs.js';
+import {
+  type BrokerConnection,
+  type BrokerPorts,
+  CLIENT_LISTENERS,
+  type ClientListener,
+  type ListenerConnection,
+  portsFrom,
+} from './connection.js';
+import { ensureJars, javaCommand, LIB_CLASSPATH } from './jars.js';
+import {
+  BROKERS_DIR,
+  type BrokerLayout,
+  brokerLayout,
+  CERTS_DIR,
+  CONNECTION_FILE,
+  DEFAULT_BROKER,
+  DEFAULT_PORT_BASE,
+} from './layout.js';
+import { withLock } from './lock.js';
+import { probeListener } from './probe.js';
+
+export interface StartOptions {
+  name?: string;
+  /** First of four consecutive ports: PLAINTEXT, SSL, SASL_SSL, CONTROLLER. */
+  portBase?: number;
+  /** Extra or overriding server properties, e.g. `offsets.topic.replication.factor=2`. */
+  props?: Record<string, string>;
+  /** Wipe the data directory first (new cluster id, no topics, no consumer offsets). */
+  fresh?: boolean;
+  timeoutMs?: number;
+  log?: (line: string) => void;
+}
+
+interface BrokerState {
+  clusterId: string;
+  portBase: number;
+  props: Record<string, string>;
+  scram: { mechanism: 'SCRAM-SHA-512'; username: string; password: string };
+}
+
+export const SCRAM_MECHANISM = 'SCRAM-SHA-512';
+
+function brokerProperties(
+  layout: BrokerLayout,
+  ports: BrokerPorts,
+  certs: CertificatePaths,
+  extra: Record<string, string>,
+) {
+  const host = '127.0.0.1';
+  const props: Record<string, string> = {
+    'process.roles': 'broker,controller',
+    'node.id': '1',
+    'controller.quorum.voters': `1@${host}:${ports.CONTROLLER}`,
+    listeners: `PLAINTEXT://${host}:${ports.PLAINTEXT},SSL://${host}:${ports.SSL},SASL_SSL://${host}:${ports.SASL_SSL},CONTROLLER://${host}:${ports.CONTROLLER}`,
+    'advertised.listeners': `PLAINTEXT://${host}:${ports.PLAINTEXT},SSL://${host}:${ports.SSL},SASL_SSL://${host}:${ports.SASL_SSL}`,
+    'listener.security.protocol.map': 'PLAINTEXT:PLAINTEXT,SSL:SSL,SASL_SSL:SASL_SSL,CONTROLLER:PLAINTEXT',
+    'inter.broker.listener.name': 'PLAINTEXT',
+    'controller.listener.names': 'CONTROLLER',
+    'log.dirs': layout.dataDir,
+    'ssl.keystore.type': 'PEM',
+    'ssl.keystore.location': certs.brokerKeystoreFile,
+    'ssl.truststore.type': 'PEM',
+    'ssl.truststore.location': certs.caFile,
+    'listener.name.ssl.ssl.client.auth': 'required',
+    'listener.name.sasl_ssl.ssl.client.auth': 'none',
+    'sasl.enabled.mechanisms': SCRAM_MECHANISM,
+    'listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config':
+      'org.apache.kafka.common.security.scram.ScramLoginModule required;',
+    // One node: every internal topic must live with replication factor 1.
+    'offsets.topic.replication.factor': '1',
+    'transaction.state.log.replication.factor': '1',
+    'transaction.state.log.min.isr': '1',
+    'share.coordinator.state.topic.replication.factor': '1',
+    'share.coordinator.state.topic.min.isr': '1',
+    'group.initial.rebalance.delay.ms': '0',
+    'num.partitions': '1',
+    // Topics exist because someone created them, as on MSK and Confluent Cloud.
+    'auto.create.topics.enable': 'false',
+    'log.segment.bytes': String(16 * 1024 * 1024),
+  };
+  return { ...props, ...extra };
+}
+
+const LOG4J2 = (serverLog: string) =>
+  [
+    'status = warn',
+    'appender.file.type = File',
+    'appender.file.name = file',
+    `appender.file.fileName = ${serverLog}`,
+    'appender.file.layout.type = PatternLayout',
+    'appender.file.layout.pattern = [%d] %p %m (%c)%n',
+    'rootLogger.level = INFO',
+    'rootLogger.appenderRef.file.ref = file',
+    '',
+  ].join('\n');
+
+function serialize(props: Record<string, string>): string {
+  return `${Object.entries(props)
+    .map(([key, value]) => `${key}=${value}`)
+    .join('\n')}\n`;
+}
+
+function readState(layout: BrokerLayout): BrokerState | undefined {
+  if (!existsSync(layout.stateFile)) return undefined;
+  return JSON.parse(readFileSync(layout.stateFile, 'utf8')) as BrokerState;
+}
+
+/** The pid of this broker's JVM, if the pid file names a live process that is that JVM. */
+export function runningPid(layout: BrokerLayout): number | undefined {
+  if (!existsSync(layout.pidFile)) return undefined;
+  const pid = Number(readFileSync(layout.pidFile, 'utf8').trim());
+  if (!Number.isInteger(pid) || pid <= 0) return undefined;
+  try {
+    const command = execFileSync('ps', ['-p', String(pid), '-o', 'args='], { encoding: 'utf8' });
+    // A recycled pid belongs to some other process: never signal it.
+    return command.includes('kafka.Kafka') && command.includes(layout.propertiesFile) ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function portIsFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+}
+
+async function choosePortBase(name: string, requested: number | undefined, previous: number | undefined) {
+  if (requested !== undefined) return requested;
+  if (previous !== undefined) return previous;
+  if (name === DEFAULT_BROKER) return DEFAULT_PORT_BASE;
+  const taken = new Set<number>();
+  if (existsSync(BROKERS_DIR)) {
+    for (const other of readdirNames(BROKERS_DIR)) {
+      const state = readState(brokerLayout(other));
+      if (state) taken.add(state.portBase);
+    }
+  }
+  for (let base = DEFAULT_PORT_BASE + 100; base < 29000; base += 100) {
+    if (taken.has(base)) continue;
+    const free = await Promise.all(Object.values(portsFrom(base)).map(portIsFree));
+    if (free.every(Boolean)) return base;
+  }
+  throw new Error('No free port range found between 19192 and 29000 for another local broker.');
+}
+
+function readdirNames(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true })
+    .filter((entry) => entry.isDirectory())
+    .map((entry) => entry.name);
+}
+
+function listenerConnections(ports: BrokerPorts, certs: CertificatePaths, state: BrokerState) {
+  const none = { caFile: null, certFile: null, keyFile: null, saslMechanism: null, username: null, password: null };
+  const listeners: Record<ClientListener, ListenerConnection> = {
+    PLAINTEXT: { bootstrapServers: `127.0.0.1:${ports.PLAINTEXT}`, securityProtocol: 'PLAINTEXT', ...none },
+    SSL: {
+      ...none,
+      bootstrapServers: `127.0.0.1:${ports.SSL}`,
+      securityProtocol: 'SSL',
+      caFile: certs.caFile,
+      certFile: certs.clientCertFile,
+      keyFile: certs.clientKeyFile,
+    },
+    SASL_SSL: {
+      ...none,
+      bootstrapServers: `127.0.0.1:${ports.SASL_SSL}`,
+      securityProtocol: 'SASL_SSL',
+      caFile: certs.caFile,
+      saslMechanism: state.scram.mechanism,
+      username: state.scram.username,
+      password: state.scram.password,
+    },
+  };
+  return listeners;
+}
+
+async function probeAll(ports: BrokerPorts, certs: CertificatePaths): Promise<void> {
+  const ca = readFileSync(certs.caFile, 'utf8');
+  const cert = readFileSync(certs.clientCertFile, 'utf8');
+  const key = readFileSync(certs.clientKeyFile, 'utf8');
+  await probeListener({ host: '127.0.0.1', port: ports.PLAINTEXT });
+  await probeListener({ host: '127.0.0.1', port: ports.SSL, tls: { ca, cert, key } });
+  await probeListener({ host: '127.0.0.1', port: ports.SASL_SSL, tls: { ca }, saslMechanism: SCRAM_MECHANISM });
+}
+
+function tail(file: string, lines: number): string {
+  if (!existsSync(file)) return `(no ${file})`;
+  return readFileSync(file, 'utf8').split('\n').slice(-lines).join('\n');
+}
+
+function formatStorage(layout: BrokerLayout, state: BrokerState): void {
+  const scram = `${state.scram.mechanism}=[name="${state.scram.username}",password="${state.scram.password}"]`;
+  const args = [
+    ...javaArgs(layout, '256m'),
+    'kafka.tools.StorageTool',
+    'format',
+    '--cluster-id',
+    state.clusterId,
+    '--config',
+    layout.propertiesFile,
+    '--add-scram',
+    scram,
+  ];
+  try {
+    execFileSync(javaCommand(), args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  } catch (error) {
+    const output = `${(error as { stdout?: Buffer }).stdout ?? ''}${(error as { stderr?: Buffer }).stderr ?? ''}`;
+    throw new Error(
+      `Formatting the storage of local broker "${layout.name}" failed:\n${output.replaceAll(state.scram.password, '***')}`,
+    );
+  }
+}
+
+function javaArgs(layout: BrokerLayout, heap: string): string[] {
+  return [
+    `-Xmx${heap}`,
+    '-Xms128m',
+    '-XX:+UseG1GC',
+    '-Djava.awt.headless=true',
+    `-Dlog4j2.configurationFile=${layout.log4jFile}`,
+    `-Dkafka.logs.dir=${layout.logsDir}`,
+    '-cp',
+    LIB_CLASSPATH,
+  ];
+}
+
+/** A Kafka cluster id: 16 random bytes, URL-safe base64 without padding (as `kafka-storage random-uuid`). */
+function newClusterId(): string {
+  return randomBytes(16).toString('base64url');
+}
+
+function writeConnection(layout: BrokerLayout, connection: BrokerConnection): void {
+  const json = `${JSON.stringify(connection, null, 2)}\n`;
+  writeFileSync(layout.connectionFile, json, { mode: 0o600 });
+  if (layout.name === DEFAULT_BROKER) writeFileSync(CONNECTION_FILE, json, { mode: 0o600 });
+}
+
+/**
+ * Starts broker `name` (idempotent: a running broker with the same settings is reused;
+ * different settings restart it) and resolves once every listener serves requests.
+ */
+export async function startBroker(options: StartOptions = {}): Promise<BrokerConnection> {
+  const name = options.name ?? DEFAULT_BROKER;
+  const layout = brokerLayout(name);
+  mkdirSync(layout.dir, { recursive: true });
+  return withLock(`${layout.dir}.lock`, () => startLocked(layout, options));
+}
+
+async function startLocked(layout: BrokerLayout, options: StartOptions): Promise<BrokerConnection> {
+  const log = options.log ?? (() => {});
+  await ensureJars(log);
+  const certs = ensureCertificates(CERTS_DIR);
+  const previous = readState(layout);
+  const portBase = await choosePortBase(layout.name, options.portBase, previous?.portBase);
+  const ports = portsFrom(portBase);
+  const props = options.props ?? {};
+
+  const running = runningPid(layout);
+  const sameSettings =
+    previous && previous.portBase === portBase && JSON.stringify(previous.props) === JSON.stringify(props);
+  if (running && sameSettings && !options.fresh) {
+    await probeAll(ports, certs);
+    const connection = describe(layout, running, ports, certs, previous);
+    writeConnection(layout, connection);
+    log(`Local broker "${layout.name}" already running (pid ${running}).`);
+    return connection;
+  }
+  if (running) {
+    log(`Restarting local broker "${layout.name}" with new settings.`);
+    await stopBroker(layout.name);
+  }
+
+  const formatted = existsSync(`${layout.dataDir}/meta.properties`);
+  const wipe = options.fresh || !previous || !formatted;
+  const state: BrokerState = {
+    clusterId: wipe ? newClusterId() : previous.clusterId,
+    portBase,
+    props,
+    scram: wipe
+      ? { mechanism: SCRAM_MECHANISM, username: 'lambda-kafka', password: randomBytes(18).toString('base64url') }
+      : previous.scram,
+  };
+  for (const [listener, port] of Object.entries(ports)) {
+    if (!(await portIsFree(port))) {
+      throw new Error(
+        `Port ${port} (${listener} listener of local broker "${layout.name}") is already in use: stop what holds it or pass --port-base.`,
+      );
+    }
+  }
+
+  mkdirSync(layout.logsDir, { recursive: true });
+  writeFileSync(layout.propertiesFile, serialize(brokerProperties(layout, ports, certs, props)));
+  writeFileSync(layout.log4jFile, LOG4J2(layout.serverLog));
+  writeFileSync(layout.stateFile, `${JSON.stringify(state, null, 2)}\n`, { mode: 0o600 });
+  if (wipe) {
+    rmSync(layout.dataDir, { recursive: true, force: true });
+    log(`Formatting storage of local broker "${layout.name}" (cluster ${state.clusterId}).`);
+    formatStorage(layout, state);
+  }
+
+  rmSync(layout.serverLog, { force: true });
+  const out = openSync(layout.stdoutLog, 'w');
+  const child = spawn(javaCommand(), [...javaArgs(layout, '512m'), 'kafka.Kafka', layout.propertiesFile], {
+    detached: true,
+    stdio: ['ignore', out, out],
+  });
+  closeSync(out);
+  const pid = child.pid as number;
+  child.unref();
+  writeFileSync(layout.pidFile, `${pid}\n`);
+  log(
+    `Started local broker "${layout.name}" (pid ${pid}), waiting for its listeners ${Object.values(ports).join(', ')}.`,
+  );
+
+  const deadline = Date.now() + (options.timeoutMs ?? 90_000);
+  let lastError: unknown;
+  while (Date.now() < deadline) {
+    if (!runningPid(layout)) {
+      lastError = new Error('the broker process exited');
+      break;
+    }
+    try {
+      await probeAll(ports, certs);
+      const connection = describe(layout, pid, ports, certs, state);
+      writeConnection(layout, connection);
+      return connection;
+    } catch (error) {
+      lastError = error;
+      await sleep(250);
+    }
+  }
+  await stopBroker(layout.name).catch(() => {});
+  throw new Error(
+    `Local broker "${layout.name}" did not become ready: ${(lastError as Error)?.message}.\n` +
+      `Last lines of ${layout.serverLog}:\n${tail(layout.serverLog, 30)}\n` +
+      `Last lines of ${layout.stdoutLog}:\n${tail(layout.stdoutLog, 15)}`,
+  );
+}
+
+function describe(
+  layout: BrokerLayout,
+  pid: number,
+  ports: BrokerPorts,
+  certs: CertificatePaths,
+  state: BrokerState,
+): BrokerConnection {
+  return {
+    broker: layout.name,
+    clusterId: state.clusterId,
+    pid,
+    ports,
+    listeners: listenerConnections(ports, certs, state),
+    serverLog: layout.serverLog,
+  };
+}
+
+/** Stops broker `name` if this tooling started it (by pid file); resolves once the JVM is gone. */
+export async function stopBroker(name = DEFAULT_BROKER, timeoutMs = 30_000): Promise<boolean> {
+  const layout = brokerLayout(name);
+  const pid = runningPid(layout);
+  rmSync(layout.pidFile, { force: true });
+  if (!pid) return false;
+  process.kill(pid, 'SIGTERM');
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (!isAlive(pid)) return true;
+    await sleep(100);
+  }
+  process.kill(pid, 'SIGKILL');
+  while (isAlive(pid)) await sleep(50);
+  return true;
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    // A zombie still answers signal 0; it is gone for our purposes.
+    const stat = execFileSync('ps', ['-p', String(pid), '-o', 'stat='], { encoding: 'utf8' }).trim();
+    return stat !== '' && !stat.startsWith('Z');
+  } catch {
+    return false;
+  }
+}
+
+export function listBrokers(): { name: string; pid: number | undefined; ports: BrokerPorts | undefined }[] {
+  if (!existsSync(BROKERS_DIR)) return [];
+  return readdirNames(BROKERS_DIR).map((name) => {
+    const layout = brokerLayout(name);
+    const state = readState(layout);
+    return { name, pid: runningPid(layout), ports: state ? portsFrom(state.portBase) : undefined };
+  });
+}
+
+export { CLIENT_LISTENERS };

@@ -1,0 +1,49 @@
+/** Shape of `.kafka/connection.json`: how a client reaches each listener of a local broker. */
+import { readFileSync } from 'node:fs';
+import { brokerLayout, CONNECTION_FILE, DEFAULT_BROKER } from './layout.js';
+
+export type ClientListener = 'PLAINTEXT' | 'SSL' | 'SASL_SSL';
+export const CLIENT_LISTENERS: readonly ClientListener[] = ['PLAINTEXT', 'SSL', 'SASL_SSL'];
+
+export interface ListenerConnection {
+  bootstrapServers: string;
+  securityProtocol: ClientListener;
+  caFile: string | null;
+  certFile: string | null;
+  keyFile: string | null;
+  saslMechanism: string | null;
+  username: string | null;
+  password: string | null;
+}
+
+export interface BrokerConnection {
+  broker: string;
+  clusterId: string;
+  pid: number;
+  ports: BrokerPorts;
+  listeners: Record<ClientListener, ListenerConnection>;
+  serverLog: string;
+}
+
+export interface BrokerPorts {
+  PLAINTEXT: number;
+  SSL: number;
+  SASL_SSL: number;
+  CONTROLLER: number;
+}
+
+export function portsFrom(base: number): BrokerPorts {
+  return { PLAINTEXT: base, SSL: base + 1, SASL_SSL: base + 2, CONTROLLER: base + 3 };
+}
+
+/** Reads the connection file the last `kafka:start` of broker `name` wrote. */
+export function readConnection(name = DEFAULT_BROKER): BrokerConnection {
+  const file = name === DEFAULT_BROKER ? CONNECTION_FILE : brokerLayout(name).connectionFile;
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as BrokerConnection;
+  } catch (error) {
+    throw new Error(`No connection details for local broker "${name}" at ${file}: run \`npm run kafka:start\` first.`, {
+      cause: error,
+    });
+  }
+}
