@@ -7,6 +7,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type CertificatePaths, ensureCertificates } from './certs.js';
 import {
@@ -26,6 +27,7 @@ import {
   CONNECTION_FILE,
   DEFAULT_BROKER,
   DEFAULT_PORT_BASE,
+  LOCKS_DIR,
 } from './layout.js';
 import { withLock } from './lock.js';
 import { probeListener } from './probe.js';
@@ -257,7 +259,8 @@ export async function startBroker(options: StartOptions = {}): Promise<BrokerCon
   const name = options.name ?? DEFAULT_BROKER;
   const layout = brokerLayout(name);
   mkdirSync(layout.dir, { recursive: true });
-  return withLock(`${layout.dir}.lock`, () => startLocked(layout, options));
+  mkdirSync(LOCKS_DIR, { recursive: true });
+  return withLock(join(LOCKS_DIR, `${name}.lock`), () => startLocked(layout, options));
 }
 
 async function startLocked(layout: BrokerLayout, options: StartOptions): Promise<BrokerConnection> {

@@ -8,6 +8,7 @@ export const POM_FILE = join(REPO_ROOT, 'scripts', 'kafka', 'pom.xml');
 export const LIB_DIR = join(KAFKA_DIR, 'lib');
 export const CERTS_DIR = join(KAFKA_DIR, 'certs');
 export const BROKERS_DIR = join(KAFKA_DIR, 'brokers');
+export const LOCKS_DIR = join(KAFKA_DIR, 'locks');
 /** The default broker's connection details, read by tests, the demo and users. */
 export const CONNECTION_FILE = join(KAFKA_DIR, 'connection.json');
 

@@ -1,0 +1,285 @@
+/**
+ * Reads the environment into a validated KafkaConfig. Every variable is parsed on its own, then
+ * the rules between variables run on whatever parsed, so one pass reports every problem at once.
+ */
+import * as v from 'valibot';
+import { ConfigError, type ConfigProblem } from '../errors/errors.js';
+import type { SaslMechanism } from './schemas.js';
+import { Secret } from './secret.js';
+import { type ParsedVariables, VARIABLES, type VariableName } from './variables.js';
+
+export type SecurityProtocol = 'PLAINTEXT' | 'SSL' | 'SASL_PLAINTEXT' | 'SASL_SSL';
+
+/** Where a certificate or key comes from. Inline PEM is wrapped so it never prints. */
+export type PemSource =
+  | { kind: 'file'; variable: VariableName; path: string }
+  | { kind: 'inline'; variable: VariableName; pem: Secret };
+
+export interface SslSettings {
+  enabled: boolean;
+  verifyCertificates: boolean;
+  expiryWarningDays: number;
+  ca?: PemSource;
+  certificate?: PemSource;
+  key?: PemSource;
+  keyPassword?: Secret;
+}
+
+export interface SaslSettings {
+  mechanism: SaslMechanism;
+  username?: string;
+  password?: Secret;
+  /** AWS_MSK_IAM only: the region the token is signed for (AWS_REGION). */
+  region?: string;
+}
+
+export interface ConsumerSettings {
+  groupId?: string;
+  sessionTimeoutMs: number;
+  heartbeatIntervalMs: number;
+  requestTimeoutMs: number;
+  connectionsMaxIdleMs: number;
+  metadataMaxAgeMs: number;
+}
+
+export interface InitSettings {
+  /** Retries after the first attempt: 0 means exactly one attempt. */
+  retries: number;
+  initialDelayMs: number;
+  maxDelayMs: number;
+  startupHealthCheck: boolean;
+  coordinatorWaitTimeoutMs: number;
+  deadlineMarginMs: number;
+  breakerThreshold: number;
+  breakerCooldownMs: number;
+}
+
+export interface TopicSettings {
+  names: readonly string[];
+  create: boolean;
+  partitions?: number;
+  replicationFactor?: number;
+}
+
+export interface KafkaConfig {
+  bootstrapServers: readonly string[];
+  clientId: string;
+  securityProtocol: SecurityProtocol;
+  ssl: SslSettings;
+  sasl?: SaslSettings;
+  consumer: ConsumerSettings;
+  topics: TopicSettings;
+  init: InitSettings;
+  /** Settings that work but are probably not what was meant. */
+  warnings: readonly string[];
+}
+
+export type Environment = Readonly<Record<string, string | undefined>>;
+
+function parseVariables(env: Environment, problems: ConfigProblem[]): ParsedVariables {
+  const parsed: Record<string, unknown> = {};
+  for (const [name, variable] of Object.entries(VARIABLES) as [VariableName, (typeof VARIABLES)[VariableName]][]) {
+    const raw = env[name];
+    const text = raw === undefined || raw.trim() === '' ? ('default' in variable ? variable.default : undefined) : raw;
+    if (text === undefined) continue;
+    const result = v.safeParse(variable.schema, text, { abortPipeEarly: true });
+    if (result.success) {
+      parsed[name] = result.output;
+      continue;
+    }
+    const secret = 'secret' in variable && variable.secret;
+    const shown = raw ?? text;
+    const got = secret ? ' (value hidden)' : `, got "${shown.length > 80 ? `${shown.slice(0, 77)}...` : shown}"`;
+    const messages = [...new Set(result.issues.map((issue) => issue.message))];
+    problems.push({ variables: [name], message: `${name}: ${messages.join('; ')}${got}` });
+  }
+  return parsed as ParsedVariables;
+}
+
+function pemSource(
+  fileVariable: VariableName,
+  path: string | undefined,
+  inlineVariable: VariableName,
+  pem: string | undefined,
+): PemSource | undefined {
+  if (path !== undefined) return { kind: 'file', variable: fileVariable, path };
+  if (pem !== undefined) return { kind: 'inline', variable: inlineVariable, pem: new Secret(pem) };
+  return undefined;
+}
+
+/** Rules between variables; each runs only when the variables it reads parsed. */
+function checkCombinations(p: ParsedVariables, env: Environment, problems: ConfigProblem[], warnings: string[]) {
+  const problem = (variables: string[], message: string) => problems.push({ variables, message });
+  const session = p.KAFKA_CONSUMER_SESSION_TIMEOUT_MS;
+  const heartbeat = p.KAFKA_CONSUMER_HEARTBEAT_INTERVAL_MS;
+  if (session !== undefined && heartbeat !== undefined) {
+    if (heartbeat >= session) {
+      problem(
+        ['KAFKA_CONSUMER_HEARTBEAT_INTERVAL_MS', 'KAFKA_CONSUMER_SESSION_TIMEOUT_MS'],
+        `KAFKA_CONSUMER_HEARTBEAT_INTERVAL_MS (${heartbeat}) must be lower than KAFKA_CONSUMER_SESSION_TIMEOUT_MS (${session}); at most a third of it is usual`,
+      );
+    } else if (heartbeat * 3 > session) {
+      warnings.push(
+        `KAFKA_CONSUMER_HEARTBEAT_INTERVAL_MS (${heartbeat}) is more than a third of KAFKA_CONSUMER_SESSION_TIMEOUT_MS (${session}): one lost heartbeat can cost the group membership`,
+      );
+    }
+  }
+  if (session !== undefined && (session < 6000 || session > 1_800_000)) {
+    warnings.push(
+      `KAFKA_CONSUMER_SESSION_TIMEOUT_MS (${session}) is outside the broker's default group.min/max.session.timeout.ms (6000..1800000): the broker may refuse the join`,
+    );
+  }
+  const delay = p.KAFKA_CONSUMER_INIT_DELAY;
+  const maxDelay = p.KAFKA_CONSUMER_INIT_MAX_DELAY;
+  if (delay !== undefined && maxDelay !== undefined && delay > maxDelay) {
+    problem(
+      ['KAFKA_CONSUMER_INIT_DELAY', 'KAFKA_CONSUMER_INIT_MAX_DELAY'],
+      `KAFKA_CONSUMER_INIT_DELAY (${delay / 1000} s) must not exceed KAFKA_CONSUMER_INIT_MAX_DELAY (${maxDelay / 1000} s)`,
+    );
+  }
+
+  const pairs: [VariableName, VariableName, string][] = [
+    ['KAFKA_SSL_CAFILE', 'KAFKA_SSL_CA_PEM', 'CA certificate'],
+    ['KAFKA_SSL_CERTFILE', 'KAFKA_SSL_CERT_PEM', 'client certificate'],
+    ['KAFKA_SSL_KEYFILE', 'KAFKA_SSL_KEY_PEM', 'private key'],
+  ];
+  for (const [file, inline, what] of pairs) {
+    if (env[file]?.trim() && env[inline]?.trim()) {
+      problem([file, inline], `${file} and ${inline} are both set: give the ${what} one way only`);
+    }
+  }
+  const hasCert = Boolean(env.KAFKA_SSL_CERTFILE?.trim() || env.KAFKA_SSL_CERT_PEM?.trim());
+  const hasKey = Boolean(env.KAFKA_SSL_KEYFILE?.trim() || env.KAFKA_SSL_KEY_PEM?.trim());
+  if (hasCert && !hasKey) {
+    problem(
+      ['KAFKA_SSL_KEYFILE', 'KAFKA_SSL_KEY_PEM'],
+      'KAFKA_SSL_KEYFILE (or KAFKA_SSL_KEY_PEM): required with a client certificate, which is useless without its key',
+    );
+  }
+  if (hasKey && !hasCert) {
+    problem(
+      ['KAFKA_SSL_CERTFILE', 'KAFKA_SSL_CERT_PEM'],
+      'KAFKA_SSL_CERTFILE (or KAFKA_SSL_CERT_PEM): required with a private key, which is useless without its certificate',
+    );
+  }
+  if (p.KAFKA_SSL_KEY_PASSWORD !== undefined && !hasKey) {
+    problem(['KAFKA_SSL_KEY_PASSWORD'], 'KAFKA_SSL_KEY_PASSWORD: set, but there is no private key to decrypt');
+  }
+  const sslMaterial = pairs.flatMap(([file, inline]) => [file, inline]).filter((name) => env[name]?.trim());
+  if (p.KAFKA_USE_SSL === false && sslMaterial.length > 0) {
+    warnings.push(`${sslMaterial.join(', ')} set but KAFKA_USE_SSL is false: the certificates are not used`);
+  }
+
+  const mechanism = p.KAFKA_SASL_MECHANISM;
+  if (mechanism === undefined && !env.KAFKA_SASL_MECHANISM?.trim()) {
+    for (const name of ['KAFKA_SASL_USERNAME', 'KAFKA_SASL_PASSWORD'] as const) {
+      if (env[name]?.trim()) problem([name, 'KAFKA_SASL_MECHANISM'], `${name}: set, but KAFKA_SASL_MECHANISM is not`);
+    }
+  }
+  if (mechanism === 'AWS_MSK_IAM') {
+    if (p.KAFKA_USE_SSL === false) {
+      problem(
+        ['KAFKA_USE_SSL'],
+        'KAFKA_USE_SSL: must be true with KAFKA_SASL_MECHANISM=AWS_MSK_IAM (MSK IAM only listens on TLS, port 9098)',
+      );
+    }
+    if (!env.AWS_REGION?.trim()) {
+      problem(
+        ['AWS_REGION'],
+        'AWS_REGION: required with KAFKA_SASL_MECHANISM=AWS_MSK_IAM to sign the token (Lambda sets it)',
+      );
+    }
+    if (env.KAFKA_SASL_USERNAME?.trim() || env.KAFKA_SASL_PASSWORD?.trim()) {
+      warnings.push('KAFKA_SASL_USERNAME/KAFKA_SASL_PASSWORD are ignored with AWS_MSK_IAM: the function role signs in');
+    }
+  } else if (mechanism !== undefined) {
+    for (const name of ['KAFKA_SASL_USERNAME', 'KAFKA_SASL_PASSWORD'] as const) {
+      if (!env[name]?.trim()) problem([name], `${name}: required with KAFKA_SASL_MECHANISM=${mechanism}`);
+    }
+    if (mechanism === 'PLAIN' && p.KAFKA_USE_SSL === false) {
+      warnings.push('KAFKA_SASL_MECHANISM=PLAIN without KAFKA_USE_SSL sends the password in clear text');
+    }
+  }
+
+  if (p.KAFKA_CREATE_TOPICS === true && (p.KAFKA_TOPICS ?? []).length === 0) {
+    warnings.push('KAFKA_CREATE_TOPICS=true but KAFKA_TOPICS is empty: there is nothing to create');
+  }
+  for (const name of ['KAFKA_TOPIC_PARTITIONS', 'KAFKA_TOPIC_REPLICATION_FACTOR'] as const) {
+    if (p[name] !== undefined && p.KAFKA_CREATE_TOPICS === false) {
+      warnings.push(`${name} only applies to topics created with KAFKA_CREATE_TOPICS=true`);
+    }
+  }
+}
+
+/** Parses and validates the environment; throws one ConfigError listing every problem. */
+export function loadConfig(env: Environment = process.env): KafkaConfig {
+  const problems: ConfigProblem[] = [];
+  const warnings: string[] = [];
+  const p = parseVariables(env, problems);
+  if (!env.KAFKA_BOOTSTRAP_SERVERS?.trim()) {
+    problems.unshift({
+      variables: ['KAFKA_BOOTSTRAP_SERVERS'],
+      message: 'KAFKA_BOOTSTRAP_SERVERS: required, e.g. b-1.mycluster.kafka.eu-west-1.amazonaws.com:9096,b-2...:9096',
+    });
+  }
+  checkCombinations(p, env, problems, warnings);
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  // Every variable below either parsed or has a default: the assertions only restate that.
+  const useSsl = p.KAFKA_USE_SSL as boolean;
+  const sasl: SaslSettings | undefined = p.KAFKA_SASL_MECHANISM
+    ? {
+        mechanism: p.KAFKA_SASL_MECHANISM,
+        ...(p.KAFKA_SASL_MECHANISM === 'AWS_MSK_IAM'
+          ? { region: env.AWS_REGION?.trim() }
+          : { username: p.KAFKA_SASL_USERNAME, password: new Secret(p.KAFKA_SASL_PASSWORD as string) }),
+      }
+    : undefined;
+  const securityProtocol: SecurityProtocol = sasl
+    ? useSsl
+      ? 'SASL_SSL'
+      : 'SASL_PLAINTEXT'
+    : useSsl
+      ? 'SSL'
+      : 'PLAINTEXT';
+  return {
+    bootstrapServers: p.KAFKA_BOOTSTRAP_SERVERS as string[],
+    clientId: p.KAFKA_CLIENT_ID ?? (env.AWS_LAMBDA_FUNCTION_NAME?.trim() || 'lambda-kafka'),
+    securityProtocol,
+    ssl: {
+      enabled: useSsl,
+      verifyCertificates: p.KAFKA_SSL_VERIFY_CERTIFICATES as boolean,
+      expiryWarningDays: p.KAFKA_SSL_EXPIRY_WARNING_DAYS as number,
+      ca: pemSource('KAFKA_SSL_CAFILE', p.KAFKA_SSL_CAFILE, 'KAFKA_SSL_CA_PEM', p.KAFKA_SSL_CA_PEM),
+      certificate: pemSource('KAFKA_SSL_CERTFILE', p.KAFKA_SSL_CERTFILE, 'KAFKA_SSL_CERT_PEM', p.KAFKA_SSL_CERT_PEM),
+      key: pemSource('KAFKA_SSL_KEYFILE', p.KAFKA_SSL_KEYFILE, 'KAFKA_SSL_KEY_PEM', p.KAFKA_SSL_KEY_PEM),
+      keyPassword: p.KAFKA_SSL_KEY_PASSWORD === undefined ? undefined : new Secret(p.KAFKA_SSL_KEY_PASSWORD),
+    },
+    sasl,
+    consumer: {
+      groupId: p.KAFKA_CONSUMER_GROUP_ID,
+      sessionTimeoutMs: p.KAFKA_CONSUMER_SESSION_TIMEOUT_MS as number,
+      heartbeatIntervalMs: p.KAFKA_CONSUMER_HEARTBEAT_INTERVAL_MS as number,
+      requestTimeoutMs: p.KAFKA_CONSUMER_REQUEST_TIMEOUT_MS as number,
+      connectionsMaxIdleMs: p.KAFKA_CONSUMER_CONNECTIONS_MAX_IDLE_MS as number,
+      metadataMaxAgeMs: p.KAFKA_CONSUMER_METADATA_MAX_AGE_MS as number,
+    },
+    topics: {
+      names: p.KAFKA_TOPICS ?? [],
+      create: p.KAFKA_CREATE_TOPICS as boolean,
+      partitions: p.KAFKA_TOPIC_PARTITIONS,
+      replicationFactor: p.KAFKA_TOPIC_REPLICATION_FACTOR,
+    },
+    init: {
+      retries: p.KAFKA_CONSUMER_INIT_RETRIES as number,
+      initialDelayMs: p.KAFKA_CONSUMER_INIT_DELAY as number,
+      maxDelayMs: p.KAFKA_CONSUMER_INIT_MAX_DELAY as number,
+      startupHealthCheck: p.KAFKA_STARTUP_HEALTH_CHECK as boolean,
+      coordinatorWaitTimeoutMs: p.KAFKA_COORDINATOR_WAIT_TIMEOUT as number,
+      deadlineMarginMs: p.KAFKA_DEADLINE_MARGIN_MS as number,
+      breakerThreshold: p.KAFKA_CIRCUIT_BREAKER_THRESHOLD as number,
+      breakerCooldownMs: p.KAFKA_CIRCUIT_BREAKER_COOLDOWN_MS as number,
+    },
+    warnings,
+  };
+}

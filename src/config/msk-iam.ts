@@ -1,0 +1,37 @@
+/**
+ * AWS_MSK_IAM: librdkafka speaks OAUTHBEARER and asks this callback for a token, which
+ * aws-msk-iam-sasl-signer-js signs with the function role's credentials. The signer (and the
+ * AWS SDK it brings) is loaded on first use only, so other mechanisms never pay for it.
+ */
+
+export interface OAuthBearerToken {
+  tokenValue: string;
+  /** Absolute expiry, ms since the epoch (what librdkafka's set_token expects). */
+  lifetime: number;
+  principal: string;
+}
+
+type Signer = { generateAuthToken(options: { region: string }): Promise<{ token: string; expiryTime: number }> };
+
+const SIGNER_PACKAGE = 'aws-msk-iam-sasl-signer-js';
+
+async function loadSigner(): Promise<Signer> {
+  try {
+    const module = (await import(SIGNER_PACKAGE)) as Signer & { default?: Signer };
+    return typeof module.generateAuthToken === 'function' ? module : (module.default as Signer);
+  } catch (error) {
+    throw new Error(
+      `KAFKA_SASL_MECHANISM=AWS_MSK_IAM needs the package ${SIGNER_PACKAGE}: add it to the function's dependencies (npm install ${SIGNER_PACKAGE}).`,
+      { cause: error },
+    );
+  }
+}
+
+/** The `oauthbearer_token_refresh_cb` for MSK IAM in `region`. */
+export function mskIamTokenRefresh(region: string, load: () => Promise<Signer> = loadSigner) {
+  return async (): Promise<OAuthBearerToken> => {
+    const signer = await load();
+    const { token, expiryTime } = await signer.generateAuthToken({ region });
+    return { tokenValue: token, lifetime: expiryTime, principal: '' };
+  };
+}
