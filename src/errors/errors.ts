@@ -50,6 +50,17 @@ export class CertificateError extends Error {
   }
 }
 
+/** A Kafka call failed; its cause was classified where the client's own log lines were at hand. */
+export class KafkaOperationError extends Error {
+  override readonly name = 'KafkaOperationError';
+  readonly classification: Classification;
+
+  constructor(operation: string, classification: Classification, options?: ErrorOptions) {
+    super(`${operation} failed: ${classification.summary}`, options);
+    this.classification = classification;
+  }
+}
+
 /** One attempt ran out of the time it was given (its own timeout or the invocation's deadline). */
 export class AttemptTimeoutError extends Error {
   override readonly name = 'AttemptTimeoutError';

@@ -1,0 +1,209 @@
+/**
+ * classifyKafkaError: any error from the binding (or this library) → code, kind and hint.
+ *
+ * It works from the numeric librdkafka code, because the binding's KafkaJS layer
+ * (@confluentinc/kafka-javascript 1.10, lib/kafkajs/_common.js) is unreliable about the rest:
+ * - for code 15 it throws `TypeError: error.KafkaJSGroupCoordinatorNotAvailableError is not a
+ *   constructor` in place of the error, losing the code;
+ * - it copies `retriable`/`fatal` from properties the native error does not have (those are
+ *   `isRetriable`/`isFatal`), so both are always false;
+ * - `type` is -1 for codes 14, 15 and 16, which have two names each;
+ * - some paths (consumer connect) keep only the message, with code -1.
+ *
+ * librdkafka also reports most connection-level causes (bad password, untrusted broker
+ * certificate, unresolvable host, coordinator not available) only in its log, while the call
+ * fails with a generic transport error or timeout. Given the client's recent log lines, a
+ * generic error is refined to the cause those lines name.
+ */
+import {
+  AttemptTimeoutError,
+  CertificateError,
+  CircuitOpenError,
+  ConfigError,
+  KafkaOperationError,
+  RetryError,
+} from './errors.js';
+import { type ErrorKind, KAFKA_ERRORS_BY_CODE } from './table.js';
+
+export interface Classification {
+  /** librdkafka error code, or null for errors that are not Kafka's (configuration, certificates). */
+  code: number | null;
+  name: string;
+  kind: ErrorKind;
+  retriable: boolean;
+  hint: string;
+  /** One line: name, code, what happened. */
+  summary: string;
+  /** The client log line that identified the cause, when the error itself was generic. */
+  evidence?: string;
+}
+
+/** A line librdkafka logged, as collected from the client's logger. */
+export interface ClientLogLine {
+  message: string;
+  /** librdkafka facility, e.g. FAIL, SASL, CGRPCOORD. */
+  facility?: string;
+  timestamp: number;
+}
+
+interface LogPattern {
+  pattern: RegExp;
+  code: number;
+  describe: (match: RegExpMatchArray) => string;
+}
+
+/** Specific causes librdkafka only logs, most specific first. */
+export const LOG_PATTERNS: readonly LogPattern[] = [
+  {
+    pattern: /SASL authentication error: (.*?)(?: \(after \d+ms.*)?$/,
+    code: -169,
+    describe: (m) => `SASL authentication failed: ${m[1]}`,
+  },
+  {
+    pattern: /SSL handshake failed: .*certificate verify failed[^:]*(?:: (.*?))?(?: \(after \d+ms.*)?$/,
+    code: -181,
+    describe: (m) =>
+      `the broker's certificate failed verification (certificate verify failed${m[1] ? `: ${m[1]}` : ''})`,
+  },
+  {
+    pattern: /(?:alert bad certificate|alert certificate required|alert unknown ca|alert handshake failure)/,
+    code: -181,
+    describe: () =>
+      'the broker refused the client certificate (mutual TLS): it is missing, expired or from a CA the broker does not trust',
+  },
+  {
+    pattern: /SSL handshake failed: (.*?)(?: \(after \d+ms.*)?$/,
+    code: -181,
+    describe: (m) => `TLS handshake failed: ${m[1]}`,
+  },
+  {
+    pattern: /Failed to resolve '([^']+)'/,
+    code: -193,
+    describe: (m) => `cannot resolve ${m[1]}`,
+  },
+  {
+    pattern: /FindCoordinator response error: (?:COORDINATOR_NOT_AVAILABLE|Broker: Coordinator not available)/,
+    code: 15,
+    describe: () => 'FindCoordinator keeps answering COORDINATOR_NOT_AVAILABLE',
+  },
+  {
+    pattern: /FindCoordinator response error: (?:COORDINATOR_LOAD_IN_PROGRESS|Broker: Coordinator load in progress)/,
+    code: 14,
+    describe: () => 'the coordinator is loading the group',
+  },
+  { pattern: /Topic authorization failed/i, code: 29, describe: () => 'topic authorization failed' },
+  { pattern: /Group authorization failed/i, code: 30, describe: () => 'group authorization failed' },
+  {
+    pattern: /Connect to (\S+) failed: Connection refused/,
+    code: -195,
+    describe: (m) => `connection refused by ${m[1]}: nothing listens there (broker down, or wrong port)`,
+  },
+];
+
+/** Errors whose code says little; recent log lines may name the real cause. */
+const GENERIC_CODES = new Set([-195, -187, -185, -1, 7]);
+
+/** librdkafka's own texts (rd_kafka_err2str), for errors that kept only their message. */
+const MESSAGE_CODES: readonly [RegExp, number][] = [
+  [/broker transport failure/i, -195],
+  [/all broker connections are down/i, -187],
+  [/authentication failure|sasl authentication/i, -169],
+  [/ssl (handshake )?(error|failed)/i, -181],
+  [/failed to resolve/i, -193],
+  [/local: timed out|operation timed out/i, -185],
+  [/coordinator not available/i, 15],
+];
+
+const COORDINATOR_BUG = /KafkaJSGroupCoordinatorNotAvailableError is not a constructor/;
+
+function numericCode(error: unknown, depth = 0): number | undefined {
+  if (depth > 3 || typeof error !== 'object' || error === null) return undefined;
+  const candidate = error as { code?: unknown; errno?: unknown; message?: unknown; cause?: unknown };
+  if (error instanceof TypeError && COORDINATOR_BUG.test(String(candidate.message))) return 15;
+  if (error instanceof AttemptTimeoutError) return -185;
+  for (const value of [candidate.code, candidate.errno]) {
+    if (typeof value === 'number' && value !== -1 && value !== 0) return value;
+  }
+  if (typeof candidate.message === 'string') {
+    for (const [pattern, code] of MESSAGE_CODES) if (pattern.test(candidate.message)) return code;
+  }
+  return numericCode(candidate.cause, depth + 1);
+}
+
+function fromCode(code: number, message: string, nativeRetriable: boolean | undefined): Classification {
+  const entry = KAFKA_ERRORS_BY_CODE.get(code);
+  const kind: ErrorKind = entry?.kind ?? (nativeRetriable ? 'transient' : 'fatal');
+  const name = entry?.name ?? `UNKNOWN_${code}`;
+  return {
+    code,
+    name,
+    kind,
+    retriable: kind === 'transient',
+    hint:
+      entry?.hint ??
+      'An error this library does not know; it is not retried. See the message and the librdkafka documentation.',
+    summary: `${name} (${code}): ${message}`,
+  };
+}
+
+function messageOf(error: unknown): string {
+  if (error instanceof Error) return error.message.split('\n')[0] ?? '';
+  return String(error);
+}
+
+export interface ClassifyContext {
+  /** The failing client's recent log lines, newest last. */
+  recentLogs?: readonly ClientLogLine[];
+}
+
+/** Sorts an error into transient / fatal / config with a hint; see the module comment for why it reads codes. */
+export function classifyKafkaError(error: unknown, context: ClassifyContext = {}): Classification {
+  if (error instanceof RetryError || error instanceof KafkaOperationError) return error.classification;
+  if (error instanceof ConfigError || error instanceof CertificateError) {
+    const name = error instanceof ConfigError ? 'INVALID_CONFIGURATION' : 'INVALID_CERTIFICATE';
+    return {
+      code: null,
+      name,
+      kind: 'config',
+      retriable: false,
+      hint: error.message,
+      summary: `${name}: ${messageOf(error)}`,
+    };
+  }
+  if (error instanceof CircuitOpenError) {
+    return {
+      code: null,
+      name: 'CIRCUIT_OPEN',
+      kind: 'fatal',
+      retriable: false,
+      hint: 'Recent initialisations all failed; see their logged cause. The breaker lets one attempt through after its cool-down.',
+      summary: `CIRCUIT_OPEN: ${messageOf(error)}`,
+    };
+  }
+  const message = messageOf(error);
+  const code = numericCode(error);
+  const nativeRetriable = (error as { isRetriable?: boolean } | null)?.isRetriable;
+  const base: Classification =
+    code === undefined
+      ? {
+          code: null,
+          name: 'UNCLASSIFIED',
+          kind: 'fatal',
+          retriable: false,
+          hint: 'Not a Kafka error: it is not retried. See the message and stack.',
+          summary: `UNCLASSIFIED: ${message}`,
+        }
+      : fromCode(code, message, nativeRetriable);
+  if (code !== undefined && !GENERIC_CODES.has(code)) return base;
+
+  const lines = context.recentLogs ?? [];
+  for (const { pattern, code: specific, describe } of LOG_PATTERNS) {
+    for (let i = lines.length - 1; i >= 0; i--) {
+      const match = (lines[i] as ClientLogLine).message.match(pattern);
+      if (!match) continue;
+      const refined = fromCode(specific, describe(match), undefined);
+      return { ...refined, summary: `${refined.summary} (the call failed with: ${message})`, evidence: match[0] };
+    }
+  }
+  return base;
+}
