@@ -1,0 +1,4 @@
+export type { CertificateReport, CertificateSummary, ValidateOptions } from './certificates.js';
+export { validateCertificates } from './certificates.js';
+export { describeSource } from './sources.js';
+export { CertificateValidator, type ValidationResult } from './validator.js';
