@@ -32,7 +32,7 @@ export function certificatePaths(dir: string): CertificatePaths {
   };
 }
 
-function openssl(args: string[], cwd: string): void {
+export function openssl(args: string[], cwd: string): void {
   try {
     execFileSync('openssl', args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
   } catch (error) {

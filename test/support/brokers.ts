@@ -1,0 +1,54 @@
+/** Extra local brokers for one test file: started before its tests, stopped after them. */
+import { execFile } from 'node:child_process';
+import { afterAll, beforeAll } from 'vitest';
+import { startBroker, stopBroker } from '../../scripts/kafka/broker.js';
+import type { BrokerConnection } from '../../scripts/kafka/connection.js';
+import { javaCommand, LIB_CLASSPATH } from '../../scripts/kafka/jars.js';
+
+/** Port bases reserved per test broker, so test files running in parallel never collide. */
+export const TEST_BROKERS = {
+  coordinator: { portBase: 19192, props: { 'offsets.topic.replication.factor': '2' } },
+  acl: {
+    portBase: 19292,
+    props: {
+      'authorizer.class.name': 'org.apache.kafka.metadata.authorizer.StandardAuthorizer',
+      // PLAINTEXT (the broker itself, test set-up) is ANONYMOUS and a super user; the SASL user is not.
+      'super.users': 'User:ANONYMOUS',
+      'allow.everyone.if.no.acl.found': 'true',
+    },
+  },
+} as const;
+
+/** Registers hooks that run broker `name` for this file; the returned getter gives its connection. */
+export function useBroker(name: keyof typeof TEST_BROKERS): () => BrokerConnection {
+  let connection: BrokerConnection | undefined;
+  beforeAll(async () => {
+    connection = await startBroker({ name, ...TEST_BROKERS[name], props: { ...TEST_BROKERS[name].props } });
+  }, 120_000);
+  afterAll(async () => {
+    await stopBroker(name);
+  }, 60_000);
+  return () => {
+    if (!connection) throw new Error(`broker ${name} is not started`);
+    return connection;
+  };
+}
+
+/** Kafka's own kafka-acls tool against a broker's PLAINTEXT listener. */
+export function kafkaAcls(connection: BrokerConnection, args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(
+      javaCommand(),
+      [
+        '-Dlog4j2.configurationFile=/dev/null',
+        '-cp',
+        LIB_CLASSPATH,
+        'org.apache.kafka.tools.AclCommand',
+        '--bootstrap-server',
+        connection.listeners.PLAINTEXT.bootstrapServers,
+        ...args,
+      ],
+      (error, stdout, stderr) => (error ? reject(new Error(`kafka-acls failed: ${stderr}`)) : resolve(stdout)),
+    );
+  });
+}
