@@ -15,9 +15,10 @@ type Signer = { generateAuthToken(options: { region: string }): Promise<{ token:
 
 const SIGNER_PACKAGE = 'aws-msk-iam-sasl-signer-js';
 
-async function loadSigner(): Promise<Signer> {
+/** Imports the signer package (its name is a parameter only so the missing-package path can be tested). */
+export async function loadSigner(packageName: string = SIGNER_PACKAGE): Promise<Signer> {
   try {
-    const module = (await import(SIGNER_PACKAGE)) as Signer & { default?: Signer };
+    const module = (await import(packageName)) as Signer & { default?: Signer };
     return typeof module.generateAuthToken === 'function' ? module : (module.default as Signer);
   } catch (error) {
     throw new Error(
@@ -28,7 +29,7 @@ async function loadSigner(): Promise<Signer> {
 }
 
 /** The `oauthbearer_token_refresh_cb` for MSK IAM in `region`. */
-export function mskIamTokenRefresh(region: string, load: () => Promise<Signer> = loadSigner) {
+export function mskIamTokenRefresh(region: string, load: () => Promise<Signer> = () => loadSigner()) {
   return async (): Promise<OAuthBearerToken> => {
     const signer = await load();
     const { token, expiryTime } = await signer.generateAuthToken({ region });
