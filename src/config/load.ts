@@ -165,7 +165,7 @@ function checkCombinations(p: ParsedVariables, env: Environment, problems: Confi
   if (p.KAFKA_SSL_KEY_PASSWORD !== undefined && !hasKey) {
     problem(['KAFKA_SSL_KEY_PASSWORD'], 'KAFKA_SSL_KEY_PASSWORD: set, but there is no private key to decrypt');
   }
-  const sslMaterial = pairs.flatMap(([file, inline]) => [file, inline]).filter((name) => env[name]?.trim());
+  const sslMaterial = pairs.flatMap((pair) => pair.slice(0, 2)).filter((name) => env[name]?.trim());
   if (p.KAFKA_USE_SSL === false && sslMaterial.length > 0) {
     warnings.push(`${sslMaterial.join(', ')} set but KAFKA_USE_SSL is false: the certificates are not used`);
   }
