@@ -98,6 +98,11 @@ export const LOG_PATTERNS: readonly LogPattern[] = [
     code: -195,
     describe: (m) => `connection refused by ${m[1]}: nothing listens there (broker down, or wrong port)`,
   },
+  {
+    pattern: /all broker connections are down/i,
+    code: -187,
+    describe: () => 'every broker connection failed',
+  },
 ];
 
 /** Errors whose code says little; recent log lines may name the real cause. */
@@ -156,6 +161,17 @@ export interface ClassifyContext {
   recentLogs?: readonly ClientLogLine[];
 }
 
+/** The most specific cause the client's log lines name, if any (newest line wins within a pattern). */
+export function causeFromLogs(lines: readonly ClientLogLine[]): Classification | undefined {
+  for (const { pattern, code, describe } of LOG_PATTERNS) {
+    for (let i = lines.length - 1; i >= 0; i--) {
+      const match = (lines[i] as ClientLogLine).message.match(pattern);
+      if (match) return { ...fromCode(code, describe(match), undefined), evidence: match[0] };
+    }
+  }
+  return undefined;
+}
+
 /** Sorts an error into transient / fatal / config with a hint; see the module comment for why it reads codes. */
 export function classifyKafkaError(error: unknown, context: ClassifyContext = {}): Classification {
   if (error instanceof RetryError || error instanceof KafkaOperationError) return error.classification;
@@ -196,14 +212,7 @@ export function classifyKafkaError(error: unknown, context: ClassifyContext = {}
       : fromCode(code, message, nativeRetriable);
   if (code !== undefined && !GENERIC_CODES.has(code)) return base;
 
-  const lines = context.recentLogs ?? [];
-  for (const { pattern, code: specific, describe } of LOG_PATTERNS) {
-    for (let i = lines.length - 1; i >= 0; i--) {
-      const match = (lines[i] as ClientLogLine).message.match(pattern);
-      if (!match) continue;
-      const refined = fromCode(specific, describe(match), undefined);
-      return { ...refined, summary: `${refined.summary} (the call failed with: ${message})`, evidence: match[0] };
-    }
-  }
-  return base;
+  const cause = causeFromLogs(context.recentLogs ?? []);
+  if (!cause) return base;
+  return { ...cause, summary: `${cause.summary} (the call failed with: ${message})` };
 }

@@ -2,6 +2,7 @@ export {
   type Classification,
   type ClassifyContext,
   type ClientLogLine,
+  causeFromLogs,
   classifyKafkaError,
   LOG_PATTERNS,
 } from './classify.js';

@@ -1,0 +1,79 @@
+/**
+ * The seed's metrics as CloudWatch EMF through Powertools Metrics. Counts are summed during an
+ * invocation and flushed once at its end, in one EMF document under one namespace and one
+ * `service` dimension (the dashboard and alarms in serverless.yml use exactly these).
+ * The same counts are also kept for the life of the execution environment, for getHealthStatus().
+ */
+import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+
+type Unit = (typeof MetricUnit)[keyof typeof MetricUnit];
+
+/** Every metric name the library emits. */
+export const METRIC_NAMES = {
+  /** Consumer initialisation attempts; more than 1 means a retry happened (seed: alert if > 1). */
+  consumerInitAttempts: 'consumer_init_attempts',
+  /** Producer initialisation attempts, the producer path's counterpart. */
+  producerInitAttempts: 'producer_init_attempts',
+  /** Connection failures librdkafka reported (refused, TLS, SASL, DNS, disconnects). */
+  connectionErrors: 'connection_errors_total',
+  /** Topics that could not be verified or created (seed: alert if > 0). */
+  topicCreationErrors: 'topic_creation_errors',
+  /** 1 in the first invocation of an execution environment. */
+  coldStart: 'cold_start',
+  messagesProduced: 'messages_produced',
+  messagesConsumed: 'messages_consumed',
+  /** 1 when a health check found the service unhealthy. */
+  healthCheckFailures: 'health_check_failures',
+} as const;
+
+export type CountName = (typeof METRIC_NAMES)[keyof typeof METRIC_NAMES];
+
+export const INIT_STAGES = ['ssl', 'admin', 'broker_health', 'topics', 'producer', 'consumer'] as const;
+export type InitStage = (typeof INIT_STAGES)[number];
+
+/** Name of the metric holding a stage's duration, e.g. `init_duration_broker_health` (milliseconds). */
+export function stageDurationMetric(stage: InitStage): string {
+  return `init_duration_${stage}`;
+}
+
+export const DEFAULT_NAMESPACE = 'LambdaKafka';
+
+/** Counts always present in an invocation's EMF document, 0 or not, so alarms see a continuous series. */
+const ALWAYS_EMITTED: readonly CountName[] = [METRIC_NAMES.connectionErrors];
+
+export class KafkaMetrics {
+  readonly #metrics: Metrics;
+  readonly #invocation = new Map<string, { unit: Unit; value: number }>();
+  readonly #totals = new Map<CountName, number>();
+
+  constructor(metrics: Metrics) {
+    this.#metrics = metrics;
+  }
+
+  count(name: CountName, value = 1): void {
+    this.#totals.set(name, (this.#totals.get(name) ?? 0) + value);
+    this.#add(name, MetricUnit.Count, value);
+  }
+
+  stageDuration(stage: InitStage, ms: number): void {
+    this.#add(stageDurationMetric(stage), MetricUnit.Milliseconds, ms);
+  }
+
+  #add(name: string, unit: Unit, value: number): void {
+    const current = this.#invocation.get(name);
+    this.#invocation.set(name, { unit, value: (current?.value ?? 0) + value });
+  }
+
+  /** Cumulative count for the execution environment. */
+  total(name: CountName): number {
+    return this.#totals.get(name) ?? 0;
+  }
+
+  /** Writes this invocation's metrics as one EMF document and starts the next invocation's. */
+  flush(): void {
+    for (const name of ALWAYS_EMITTED) if (!this.#invocation.has(name)) this.#add(name, MetricUnit.Count, 0);
+    for (const [name, { unit, value }] of this.#invocation) this.#metrics.addMetric(name, unit, value);
+    this.#invocation.clear();
+    this.#metrics.publishStoredMetrics();
+  }
+}

@@ -1,0 +1,108 @@
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { Secret } from '../../src/config/secret.js';
+import { createLogger } from '../../src/observability/logger.js';
+import { KafkaMetrics, METRIC_NAMES } from '../../src/observability/metrics.js';
+import { Redactor } from '../../src/observability/redact.js';
+
+const KEY = [
+  '-----BEGIN PRIVATE KEY-----',
+  'MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7',
+  '-----END PRIVATE KEY-----',
+].join('\n');
+
+let printed: string[];
+beforeEach(() => {
+  printed = [];
+  const capture = (chunk: string | Uint8Array) => {
+    printed.push(String(chunk));
+    return true;
+  };
+  vi.spyOn(process.stdout, 'write').mockImplementation(capture);
+  vi.spyOn(process.stderr, 'write').mockImplementation(capture);
+});
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+describe('Redactor', () => {
+  it('masks registered secrets wherever they appear, and every line of a registered key', () => {
+    const redactor = new Redactor();
+    redactor.register(new Secret('hunter2-password'), KEY, undefined, 'ab');
+    expect(redactor.redact('user:hunter2-password@broker')).toBe('user:***@broker');
+    expect(redactor.redact('fragment MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7 here')).toBe(
+      'fragment *** here',
+    );
+    expect(redactor.redact('ab is too short to mask')).toBe('ab is too short to mask');
+  });
+
+  it('cuts out any PEM private key, registered or not', () => {
+    const other = KEY.replace('MIIEvQ', 'OTHERK');
+    expect(new Redactor().redact(`key: ${other} end`)).toBe('key: [private key redacted] end');
+  });
+
+  it('masks values of keys that name a secret, whatever they hold', () => {
+    const { replacer } = new Redactor();
+    expect(replacer('sasl.password', 'x1')).toBe('***');
+    expect(replacer('keyPassword', 'x2')).toBe('***');
+    expect(replacer('username', 'alice')).toBe('alice');
+  });
+});
+
+describe('createLogger', () => {
+  it('prints JSON in which registered secrets are masked, in messages, attributes and errors', () => {
+    // Prepare
+    const redactor = new Redactor();
+    redactor.register('s3cr3t-value');
+    const logger = createLogger(redactor, 'svc');
+
+    // Act
+    logger.info('login s3cr3t-value', { detail: 'has s3cr3t-value', nested: { deep: 's3cr3t-value' } });
+    logger.error('failed', new Error('refused s3cr3t-value'));
+
+    // Assess
+    const out = printed.join('');
+    expect(out).not.toContain('s3cr3t-value');
+    const [info, error] = out
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
+    expect(info).toMatchObject({ message: 'login ***', detail: 'has ***', nested: { deep: '***' }, service: 'svc' });
+    expect(error.error.message).toBe('refused ***');
+  });
+});
+
+describe('KafkaMetrics', () => {
+  it('flushes one EMF document per invocation with the counts summed and connection errors always present', () => {
+    // Prepare
+    const metrics = new KafkaMetrics(new Metrics({ namespace: 'TestNs', serviceName: 'svc' }));
+
+    // Act
+    metrics.count(METRIC_NAMES.consumerInitAttempts);
+    metrics.count(METRIC_NAMES.consumerInitAttempts);
+    metrics.stageDuration('broker_health', 12);
+    metrics.flush();
+    metrics.flush();
+
+    // Assess
+    const documents = printed
+      .join('')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
+    expect(documents).toHaveLength(2);
+    expect(documents[0]).toMatchObject({
+      _aws: { CloudWatchMetrics: [{ Namespace: 'TestNs', Dimensions: [['service']] }] },
+      service: 'svc',
+      consumer_init_attempts: 2,
+      init_duration_broker_health: 12,
+      connection_errors_total: 0,
+    });
+    expect(documents[0]._aws.CloudWatchMetrics[0].Metrics).toContainEqual({
+      Name: 'consumer_init_attempts',
+      Unit: 'Count',
+    });
+    expect(documents[1]).not.toHaveProperty('consumer_init_attempts');
+    expect(metrics.total(METRIC_NAMES.consumerInitAttempts)).toBe(2);
+  });
+});
