@@ -1,0 +1,383 @@
+/**
+ * The cold-start-aware initializer: one per execution environment, created at module scope.
+ * It runs the seed's staged sequence — SSL → admin → broker health → topics → producer → consumer —
+ * lazily (a producer-only function never creates a consumer), memoised (a warm invocation runs no
+ * stage), never caching a failure, always within the invocation's remaining time, and it notices
+ * when a freeze outlived the connections or the group membership.
+ */
+
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import type { KafkaJS } from '@confluentinc/kafka-javascript';
+import type { Context } from 'aws-lambda';
+import { type Environment, type KafkaConfig, loadConfig } from '../config/load.js';
+import { type Classification, classifyKafkaError } from '../errors/classify.js';
+import { ConfigError, KafkaOperationError, RetryError } from '../errors/errors.js';
+import { ClientRecorders } from '../observability/client-log.js';
+import type { Log } from '../observability/log.js';
+import { createLogger, DEFAULT_SERVICE_NAME, logTo } from '../observability/logger.js';
+import {
+  type CountName,
+  DEFAULT_NAMESPACE,
+  INIT_STAGES,
+  type InitStage,
+  KafkaMetrics,
+  METRIC_NAMES,
+} from '../observability/metrics.js';
+import { Redactor } from '../observability/redact.js';
+import { CircuitBreaker } from '../retry/breaker.js';
+import type { Deadline } from '../retry/deadline.js';
+import { CertificateValidator } from '../ssl/validator.js';
+import { retryInitialisation } from './attempts.js';
+import { disposeInBackground } from './clients.js';
+import { ManagedConsumer } from './consumer.js';
+import { buildHealthStatus, type HealthStatus } from './health.js';
+import { Invocation, type InvocationContext } from './invocation.js';
+import { closeClients } from './shutdown.js';
+import { Stage } from './stage.js';
+import {
+  type AdminClients,
+  assertConsumerSettings,
+  type ClusterView,
+  explainCoordinator,
+  runAdmin,
+  runBrokerHealth,
+  runConsumer,
+  runProducer,
+  runSsl,
+  runTopics,
+  type StepContext,
+} from './steps.js';
+import { checkAfterPause, pauseThreshold } from './thaw.js';
+
+export interface KafkaInitializerOptions {
+  env?: Environment;
+  serviceName?: string;
+  namespace?: string;
+  /** Longest SIGTERM clean-up (Lambda allows about 500 ms when extensions are registered). */
+  shutdownTimeoutMs?: number;
+}
+
+type Path = 'producer' | 'consumer' | 'admin';
+
+const LABELS: Record<Path, string> = {
+  producer: 'Producer initialization',
+  consumer: 'Consumer initialization',
+  admin: 'Kafka initialization',
+};
+const ATTEMPT_METRICS: Record<Path, CountName | undefined> = {
+  producer: METRIC_NAMES.producerInitAttempts,
+  consumer: METRIC_NAMES.consumerInitAttempts,
+  admin: undefined,
+};
+
+export class KafkaInitializer {
+  readonly logger: Logger;
+  readonly metrics: KafkaMetrics;
+  /** The logger as the library's primitives take it. */
+  readonly #log: Log;
+  readonly #redactor = new Redactor();
+  readonly #validator = new CertificateValidator();
+  readonly #env: Environment;
+  readonly #shutdownTimeoutMs: number;
+  #config: KafkaConfig | ConfigError | undefined;
+  #breaker = new CircuitBreaker({ threshold: 0, cooldownMs: 0 });
+  readonly #recorders: ClientRecorders;
+  readonly #stages = {
+    ssl: this.#stage<readonly string[]>('ssl'),
+    admin: this.#stage<AdminClients>('admin'),
+    broker_health: this.#stage<ClusterView>('broker_health'),
+    topics: this.#stage<readonly number[]>('topics'),
+    producer: this.#stage<KafkaJS.Producer>('producer'),
+    consumer: this.#stage<ManagedConsumer>('consumer'),
+  };
+  /** A consumer from a failed attempt, still joining: the next attempt carries on with it. */
+  #joining: ManagedConsumer | undefined;
+  #invocations = 0;
+  #lastEnd: number | undefined;
+  #lastFailure: { at: number; classification: Classification } | undefined;
+  #lastInitAttempts = 0;
+  #certificateWarnings: readonly string[] = [];
+
+  constructor(options: KafkaInitializerOptions = {}) {
+    this.#env = options.env ?? process.env;
+    this.#shutdownTimeoutMs = options.shutdownTimeoutMs ?? 500;
+    const serviceName = options.serviceName ?? this.#env.POWERTOOLS_SERVICE_NAME ?? DEFAULT_SERVICE_NAME;
+    this.logger = createLogger(this.#redactor, serviceName);
+    this.#log = logTo(this.logger);
+    this.#recorders = new ClientRecorders(this.#log, {
+      onConnectionFailure: () => this.metrics.count(METRIC_NAMES.connectionErrors),
+    });
+    this.metrics = new KafkaMetrics(
+      new Metrics({
+        namespace: options.namespace ?? this.#env.POWERTOOLS_METRICS_NAMESPACE ?? DEFAULT_NAMESPACE,
+        serviceName,
+      }),
+    );
+    process.once('SIGTERM', () => {
+      void this.shutdown('SIGTERM').finally(() => process.exit(0));
+    });
+  }
+
+  #stage<T>(name: InitStage): Stage<T> {
+    return new Stage<T>(name, (stage, ms) => this.metrics.stageDuration(stage, ms));
+  }
+
+  /** The validated configuration; a ConfigError is kept too, since only a redeploy changes it. */
+  config(): KafkaConfig {
+    if (this.#config === undefined) {
+      try {
+        this.#config = loadConfig(this.#env);
+        const config = this.#config;
+        this.#redactor.register(config.sasl?.password, config.ssl.keyPassword);
+        if (config.ssl.key?.kind === 'inline') this.#redactor.register(config.ssl.key.pem);
+        this.#breaker = new CircuitBreaker({
+          threshold: config.init.breakerThreshold,
+          cooldownMs: config.init.breakerCooldownMs,
+        });
+        for (const warning of config.warnings) this.logger.warn(`Configuration: ${warning}`);
+      } catch (error) {
+        if (!(error instanceof ConfigError)) throw error;
+        this.#config = error;
+      }
+    }
+    if (this.#config instanceof ConfigError) throw this.#config;
+    return this.#config;
+  }
+
+  // --- invocations -----------------------------------------------------------------------
+
+  /** Starts an invocation: Lambda context in the logs, cold start, and whether a freeze outlived the connections. */
+  begin(context: InvocationContext): Invocation {
+    this.#invocations++;
+    const coldStart = this.#invocations === 1;
+    this.logger.addContext(context as unknown as Context);
+    this.logger.appendKeys({ cold_start: coldStart });
+    if (coldStart) this.metrics.count(METRIC_NAMES.coldStart);
+    let margin = 1000;
+    let pauseMs: number | undefined;
+    try {
+      const config = this.config();
+      margin = config.init.deadlineMarginMs;
+      const pause = this.#lastEnd === undefined ? 0 : Date.now() - this.#lastEnd;
+      if (pause > pauseThreshold(config)) pauseMs = pause;
+    } catch {
+      // An invalid configuration is reported by whatever the invocation asks for.
+    }
+    return new Invocation(context, margin, coldStart, pauseMs);
+  }
+
+  /** Ends an invocation: flushes its metrics once, and remembers when, to measure the next pause. */
+  end(_invocation: Invocation): void {
+    this.metrics.flush();
+    this.#lastEnd = Date.now();
+  }
+
+  /** Wraps a handler so that every invocation begins and ends here, and a failure is logged with its cause. */
+  handler<E, R>(
+    fn: (event: E, invocation: Invocation) => Promise<R>,
+  ): (event: E, context: InvocationContext) => Promise<R> {
+    return async (event, context) => {
+      const invocation = this.begin(context);
+      try {
+        return await fn(event, invocation);
+      } catch (error) {
+        const { name, kind, summary, hint } = classifyKafkaError(error);
+        this.logger.error('Invocation failed', { error: name, kind, summary, hint });
+        throw error;
+      } finally {
+        this.end(invocation);
+      }
+    };
+  }
+
+  // --- entry points ----------------------------------------------------------------------
+
+  producer(invocation: Invocation): Promise<KafkaJS.Producer> {
+    return this.#initialise('producer', invocation, this.#stages.producer, async (ctx) => {
+      const clients = await this.#common(ctx, true);
+      return this.#stages.producer.get(() => runProducer(ctx, clients.producer, this.#deliveryTimeoutMs(invocation)));
+    });
+  }
+
+  consumer(invocation: Invocation): Promise<ManagedConsumer> {
+    return this.#initialise('consumer', invocation, this.#stages.consumer, async (ctx) => {
+      await this.#common(ctx, false);
+      return this.#stages.consumer.get(async () => {
+        assertConsumerSettings(ctx.config);
+        const consumer =
+          this.#joining ?? new ManagedConsumer(ctx.config, this.#recorders.create('consumer'), ctx.config.topics.names);
+        this.#joining = consumer;
+        try {
+          const result = await runConsumer(ctx, consumer);
+          this.#joining = undefined;
+          return result;
+        } catch (error) {
+          if (!consumer.isConnected()) this.#joining = undefined;
+          throw new KafkaOperationError('Consumer initialization', this.#explain(classifyKafkaError(error)), {
+            cause: error,
+          });
+        }
+      });
+    });
+  }
+
+  /** The admin client (and the broker health and topic checks before it). */
+  admin(invocation: Invocation): Promise<KafkaJS.Admin> {
+    return this.#initialise('admin', invocation, this.#stages.topics, async (ctx) => {
+      await this.#common(ctx, false);
+      return this.#stages.topics.current() ?? [];
+    }).then(() => (this.#stages.admin.current() as AdminClients).admin);
+  }
+
+  /** SSL → admin → broker health → topics: what every path needs. */
+  async #common(ctx: StepContext & { deliveryTimeoutMs: number }, shareWithProducer: boolean): Promise<AdminClients> {
+    this.#certificateWarnings = await this.#stages.ssl.get(() => runSsl(ctx, this.#validator, this.#redactor));
+    const clients = await this.#stages.admin.get(() => runAdmin(ctx, shareWithProducer, ctx.deliveryTimeoutMs));
+    await this.#stages.broker_health.get(() => runBrokerHealth(ctx, clients.admin));
+    await this.#stages.topics.get(() => runTopics(ctx, clients.admin));
+    return clients;
+  }
+
+  /** Delivery timeout for a producer created now: the time this invocation has left. */
+  #deliveryTimeoutMs(invocation: Invocation): number {
+    return invocation.deadline.remainingMs();
+  }
+
+  async #initialise<T>(
+    path: Path,
+    invocation: Invocation,
+    terminal: Stage<T>,
+    chain: (ctx: StepContext & { deliveryTimeoutMs: number }) => Promise<T>,
+  ): Promise<T> {
+    const config = this.config();
+    if (terminal.isSettledOk() && !(await this.#clientsDied(invocation, path))) return terminal.current() as T;
+    const label = LABELS[path];
+    const attemptMetric = ATTEMPT_METRICS[path];
+    try {
+      const { value, attempts } = await this.#breaker.run(() =>
+        retryInitialisation({
+          label,
+          config,
+          deadline: invocation.deadline,
+          log: this.#log,
+          onAttempt: () => attemptMetric && this.metrics.count(attemptMetric),
+          explainTimeout: (timeout, since) =>
+            this.#explain(classifyKafkaError(timeout, { recentLogs: this.#recorders.linesSince(since) })),
+          run: (stepDeadline) => chain(this.#stepContext(config, stepDeadline, invocation)),
+        }),
+      );
+      this.#lastInitAttempts = attempts;
+      this.#lastFailure = undefined;
+      this.logger.info('Kafka service initialized successfully', { path, attempts });
+      return value;
+    } catch (error) {
+      const classification = classifyKafkaError(error);
+      this.#lastInitAttempts = error instanceof RetryError ? error.attempts : 0;
+      this.#lastFailure = { at: Date.now(), classification };
+      this.logger.error(`${label} failed`, {
+        attempts: this.#lastInitAttempts,
+        error: classification.name,
+        summary: classification.summary,
+        hint: classification.hint,
+      });
+      throw error;
+    }
+  }
+
+  #stepContext(
+    config: KafkaConfig,
+    deadline: Deadline,
+    invocation: Invocation,
+  ): StepContext & { deliveryTimeoutMs: number } {
+    return {
+      config,
+      log: this.#log,
+      metrics: this.metrics,
+      newRecorder: (client) => this.#recorders.create(client),
+      recorders: () => this.#recorders.all(),
+      get timeoutMs() {
+        return deadline.remainingMs();
+      },
+      deliveryTimeoutMs: this.#deliveryTimeoutMs(invocation),
+    };
+  }
+
+  #explain(classification: Classification): Classification {
+    return explainCoordinator(classification, this.#stages.broker_health.current(), this.#stages.topics.current());
+  }
+
+  // --- freeze / thaw ---------------------------------------------------------------------
+
+  /** After a long pause: rebuild only what did not survive it (see thaw.ts). Returns whether `path` must rebuild. */
+  async #clientsDied(invocation: Invocation, path: Path): Promise<boolean> {
+    if (invocation.pauseMs === undefined || invocation.livenessChecked) return false;
+    invocation.livenessChecked = true;
+    const verdict = await checkAfterPause({
+      pauseMs: invocation.pauseMs,
+      deadline: invocation.deadline,
+      config: this.config(),
+      admin: this.#stages.admin.current()?.admin,
+      recorders: this.#recorders.all(),
+      hasConsumer: this.#stages.consumer.current() !== undefined,
+      log: this.#log,
+    });
+    if (!verdict.connectionsAlive) this.#evictAdminAndProducer('connections lost during a pause');
+    if (verdict.sessionExpired) this.invalidate('consumer', 'group session expired during a pause');
+    return !verdict.connectionsAlive || (verdict.sessionExpired && path === 'consumer');
+  }
+
+  #evictAdminAndProducer(reason: string): void {
+    const clients = this.#stages.admin.evict(reason);
+    const producer = this.#stages.producer.evict(reason) ?? clients?.producer;
+    if (clients) void disposeInBackground('the admin client', () => clients.admin.disconnect(), this.#log);
+    if (producer) void disposeInBackground('the producer', () => producer.disconnect(), this.#log);
+  }
+
+  /** Drops a client after an error that leaves it unusable (e.g. a fatal producer error); the next call rebuilds it. */
+  invalidate(client: 'producer' | 'consumer', reason: string): void {
+    if (client === 'producer') {
+      this.#evictAdminAndProducer(reason);
+      return;
+    }
+    const consumer = this.#stages.consumer.evict(reason);
+    if (consumer) void disposeInBackground('the consumer', () => consumer.close(2000), this.#log);
+  }
+
+  // --- health and shutdown ---------------------------------------------------------------
+
+  getHealthStatus(): HealthStatus {
+    let config: KafkaConfig | ConfigError;
+    try {
+      config = this.config();
+    } catch (error) {
+      config = error as ConfigError;
+    }
+    const stages = Object.fromEntries(INIT_STAGES.map((stage) => [stage, this.#stages[stage].status()]));
+    return buildHealthStatus({
+      config,
+      metrics: this.metrics,
+      stages: stages as HealthStatus['statistics']['stages'],
+      breaker: this.#breaker.snapshot(),
+      invocations: this.#invocations,
+      lastFailure: this.#lastFailure,
+      lastInitAttempts: this.#lastInitAttempts,
+      certificateWarnings: this.#certificateWarnings,
+    });
+  }
+
+  /** Flushes and disconnects within `shutdownTimeoutMs`; safe to call more than once. */
+  async shutdown(reason: string): Promise<void> {
+    this.logger.info(`Shutting down (${reason}): flushing and disconnecting`);
+    await closeClients(
+      {
+        producer: this.#stages.producer.current() ?? this.#stages.admin.current()?.producer,
+        admin: this.#stages.admin.current()?.admin,
+        consumer: this.#stages.consumer.current() ?? this.#joining,
+      },
+      this.#shutdownTimeoutMs,
+      this.#log,
+    );
+    this.metrics.flush();
+  }
+}
