@@ -17,13 +17,19 @@ export const TEST_BROKERS = {
       'allow.everyone.if.no.acl.found': 'true',
     },
   },
+  /** Stopped and started by the recovery tests. */
+  lifecycle: { portBase: 19392, props: {} },
+  /** A new cluster for each run: no __consumer_offsets yet. */
+  fresh: { portBase: 19492, props: {} },
+  /** Same fault as `coordinator`, for the initializer's tests. */
+  nocoord: { portBase: 19592, props: { 'offsets.topic.replication.factor': '2' } },
 } as const;
 
 /** Registers hooks that run broker `name` for this file; the returned getter gives its connection. */
-export function useBroker(name: keyof typeof TEST_BROKERS): () => BrokerConnection {
+export function useBroker(name: keyof typeof TEST_BROKERS, options: { fresh?: boolean } = {}): () => BrokerConnection {
   let connection: BrokerConnection | undefined;
   beforeAll(async () => {
-    connection = await startBroker({ name, ...TEST_BROKERS[name], props: { ...TEST_BROKERS[name].props } });
+    connection = await startTestBroker(name, options);
   }, 120_000);
   afterAll(async () => {
     await stopBroker(name);
@@ -32,6 +38,13 @@ export function useBroker(name: keyof typeof TEST_BROKERS): () => BrokerConnecti
     if (!connection) throw new Error(`broker ${name} is not started`);
     return connection;
   };
+}
+
+export function startTestBroker(
+  name: keyof typeof TEST_BROKERS,
+  options: { fresh?: boolean } = {},
+): Promise<BrokerConnection> {
+  return startBroker({ name, ...TEST_BROKERS[name], props: { ...TEST_BROKERS[name].props }, ...options });
 }
 
 /** Kafka's own kafka-acls tool against a broker's PLAINTEXT listener. */
