@@ -15,12 +15,15 @@ import type { ClientLogRecorder } from '../observability/client-log.js';
 import type { Log } from '../observability/log.js';
 
 /** Settings the KafkaJS compatibility mode would otherwise change, restored to librdkafka's behaviour. */
-const COMMON_OVERRIDES: RdKafkaProperties = {
+export const COMMON_OVERRIDES: RdKafkaProperties = {
   // One request may not take longer than a Lambda can wait for it; librdkafka retries after.
   'socket.timeout.ms': 10_000,
   'socket.connection.setup.timeout.ms': 10_000,
   'retry.backoff.ms': 100,
   'retry.backoff.max.ms': 1000,
+  // librdkafka's default grows to 10 s between reconnects: longer than a short invocation should
+  // wait for a broker that is back.
+  'reconnect.backoff.max.ms': 2000,
   log_level: 6,
 };
 

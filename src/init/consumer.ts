@@ -55,6 +55,7 @@ export class ManagedConsumer {
         ...librdkafkaProperties(config, 'consumer'),
         'enable.auto.commit': false,
         'socket.connection.setup.timeout.ms': 10_000,
+        'reconnect.backoff.max.ms': 2000,
         // Group protocol events are how a join that never completes gets explained (FindCoordinator answers).
         debug: 'cgrp',
         rebalance_cb: true,
@@ -131,6 +132,11 @@ export class ManagedConsumer {
     return this.#buffer.splice(0, max);
   }
 
+  /** Puts messages taken but not processed back at the front, in order, for the next receive(). */
+  unread(messages: readonly KafkaMessage[]): void {
+    this.#buffer.unshift(...messages);
+  }
+
   /** Commits `offsets` (each the offset of the next message to read); rejects if not confirmed in time. */
   commit(offsets: TopicPartitionOffset[], timeoutMs: number): Promise<void> {
     if (offsets.length === 0) return Promise.resolve();
@@ -139,7 +145,7 @@ export class ManagedConsumer {
     );
   }
 
-  /** Per assigned partition: the consumer's position, the broker's high watermark, and the difference. */
+  /** Per assigned partition: the group's committed offset, the broker's high watermark, and the difference. */
   async lag(timeoutMs: number): Promise<PartitionLag[]> {
     const assigned = this.assignment();
     if (assigned.length === 0) return [];
@@ -154,8 +160,8 @@ export class ManagedConsumer {
           this.client.queryWatermarkOffsets(topic, partition, timeoutMs, (err, w) => done(err, w)),
         );
         const key = `${topic}/${partition}`;
-        // librdkafka uses negative offsets for "no position yet": fall back to the committed offset.
-        const position = [positions.get(key), committedBy.get(key)].find((o) => o !== undefined && o >= 0) ?? 0;
+        // The group's lag counts from what it committed; librdkafka's negative offsets mean "none yet".
+        const position = [committedBy.get(key), positions.get(key)].find((o) => o !== undefined && o >= 0) ?? 0;
         return { topic, partition, offset: position, high: highOffset, lag: Math.max(0, highOffset - position) };
       }),
     );

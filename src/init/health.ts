@@ -7,6 +7,7 @@ import type { Classification } from '../errors/classify.js';
 import type { ConfigError } from '../errors/errors.js';
 import { INIT_STAGES, type InitStage, type KafkaMetrics, METRIC_NAMES } from '../observability/metrics.js';
 import type { BreakerSnapshot } from '../retry/breaker.js';
+import type { ProbeResult } from './probe.js';
 import type { StageStatus } from './stage.js';
 
 export type HealthState = 'healthy' | 'degraded' | 'unhealthy';
@@ -28,6 +29,8 @@ export interface HealthStatus {
     stages: Record<InitStage, StageStatus>;
     circuit_breaker: BreakerSnapshot;
     last_failure?: { at: string; name: string; kind: string; summary: string; hint: string };
+    /** The last scheduled health check's own probe of the cluster. */
+    last_probe?: ProbeResult;
   };
   configuration: Record<string, unknown>;
 }
@@ -42,6 +45,7 @@ export interface HealthInputs {
   /** Attempts the most recent initialisation needed; more than one means it had to retry. */
   lastInitAttempts: number;
   certificateWarnings: readonly string[];
+  lastProbe?: ProbeResult;
 }
 
 /** Settings safe to print: no password, key or PEM, only whether they are set. */
@@ -91,6 +95,7 @@ export function buildHealthStatus(inputs: HealthInputs): HealthStatus {
   if (failedStages.length > 0 && inputs.lastFailure) {
     worsen('unhealthy', `${failedStages.join(', ')} failed: ${inputs.lastFailure.classification.summary}`);
   }
+  if (inputs.lastProbe && !inputs.lastProbe.ok) worsen('unhealthy', `health check failed: ${inputs.lastProbe.error}`);
   if (inputs.lastInitAttempts > 1)
     worsen('degraded', `the last initialisation needed ${inputs.lastInitAttempts} attempts`);
   for (const warning of inputs.certificateWarnings) worsen('degraded', warning);
@@ -121,6 +126,7 @@ export function buildHealthStatus(inputs: HealthInputs): HealthStatus {
           hint: last.classification.hint,
         },
       }),
+      ...(inputs.lastProbe && { last_probe: inputs.lastProbe }),
     },
     configuration: config instanceof Error ? { error: config.message } : safeConfiguration(config),
   };

@@ -33,6 +33,7 @@ import { disposeInBackground } from './clients.js';
 import { ManagedConsumer } from './consumer.js';
 import { buildHealthStatus, type HealthStatus } from './health.js';
 import { Invocation, type InvocationContext } from './invocation.js';
+import { type ProbeResult, probeCluster } from './probe.js';
 import { closeClients } from './shutdown.js';
 import { Stage } from './stage.js';
 import {
@@ -98,6 +99,7 @@ export class KafkaInitializer {
   #lastFailure: { at: number; classification: Classification } | undefined;
   #lastInitAttempts = 0;
   #certificateWarnings: readonly string[] = [];
+  #lastProbe: ProbeResult | undefined;
 
   constructor(options: KafkaInitializerOptions = {}) {
     this.#env = options.env ?? process.env;
@@ -363,7 +365,42 @@ export class KafkaInitializer {
       lastFailure: this.#lastFailure,
       lastInitAttempts: this.#lastInitAttempts,
       certificateWarnings: this.#certificateWarnings,
+      lastProbe: this.#lastProbe,
     });
+  }
+
+  /**
+   * The scheduled health check: initialise what the admin path needs (as any invocation would),
+   * then probe the cluster fresh. Never throws: an unhealthy result is returned, logged as an error
+   * and counted in `health_check_failures`, so CloudWatch shows it.
+   */
+  async checkHealth(invocation: Invocation): Promise<HealthStatus> {
+    const started = Date.now();
+    try {
+      const admin = await this.admin(invocation);
+      const timeoutMs = Math.max(
+        1,
+        Math.min(this.config().init.coordinatorWaitTimeoutMs, invocation.deadline.remainingMs()),
+      );
+      this.#lastProbe = await probeCluster(admin, this.config(), timeoutMs, this.#recorders.all());
+    } catch (error) {
+      const classification = this.#explain(classifyKafkaError(error));
+      this.#lastFailure = { at: Date.now(), classification };
+      this.#lastProbe = {
+        ok: false,
+        at: new Date(started).toISOString(),
+        durationMs: Date.now() - started,
+        error: `${classification.summary}. ${classification.hint}`,
+      };
+    }
+    const status = this.getHealthStatus();
+    if (status.status === 'unhealthy') {
+      this.metrics.count(METRIC_NAMES.healthCheckFailures);
+      this.logger.error('Kafka service unhealthy', { reasons: status.reasons });
+    } else {
+      this.logger.info(`Kafka service ${status.status}`, { reasons: status.reasons, probe: this.#lastProbe });
+    }
+    return status;
   }
 
   /** Flushes and disconnects within `shutdownTimeoutMs`; safe to call more than once. */
