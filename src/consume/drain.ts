@@ -1,0 +1,92 @@
+/**
+ * A bounded drain: take messages until the batch limit, until none arrive for `idleMs`, or until
+ * the deadline leaves only the time to commit; hand each to the processor in order; commit exactly
+ * what was processed. Messages taken but not processed go back to the consumer, so the next
+ * invocation of this environment continues where this one stopped, without gaps or repeats.
+ */
+import type { ManagedConsumer, PartitionLag, TopicPartitionOffset } from '../init/consumer.js';
+import type { Invocation } from '../init/invocation.js';
+import type { Log } from '../observability/log.js';
+import { type MessageProcessor, toConsumedMessage } from './processor.js';
+
+export interface DrainOptions {
+  maxMessages: number;
+  /** Stop when no message arrives for this long. */
+  idleMs: number;
+  /** Kept at the end of the invocation for the commit. */
+  commitReserveMs?: number;
+}
+
+export type StopReason = 'limit' | 'idle' | 'deadline' | 'processing-error';
+
+export interface DrainResult {
+  processed: number;
+  stoppedBecause: StopReason;
+  committed: TopicPartitionOffset[];
+  /** Per assigned partition after the commit; empty if it could not be read in time. */
+  lag: PartitionLag[];
+  totalLag: number;
+  error?: string;
+}
+
+export async function drain(
+  consumer: ManagedConsumer,
+  process: MessageProcessor,
+  invocation: Invocation,
+  log: Log,
+  options: DrainOptions,
+): Promise<DrainResult> {
+  const reserve = options.commitReserveMs ?? 1000;
+  const left = () => invocation.deadline.remainingMs() - reserve;
+  const next = new Map<string, TopicPartitionOffset>();
+  let processed = 0;
+  let stoppedBecause: StopReason | undefined;
+  let error: string | undefined;
+
+  while (!stoppedBecause) {
+    if (processed >= options.maxMessages) stoppedBecause = 'limit';
+    else if (left() <= 0) stoppedBecause = 'deadline';
+    if (stoppedBecause) break;
+    const batch = await consumer.receive(
+      Math.min(500, options.maxMessages - processed),
+      Math.min(options.idleMs, left()),
+    );
+    if (batch.length === 0) {
+      stoppedBecause = left() <= 0 ? 'deadline' : 'idle';
+      break;
+    }
+    for (const [i, message] of batch.entries()) {
+      if (left() <= 0) {
+        stoppedBecause = 'deadline';
+      } else {
+        try {
+          await process(toConsumedMessage(message), { invocation, log });
+          processed++;
+          next.set(`${message.topic}/${message.partition}`, {
+            topic: message.topic,
+            partition: message.partition,
+            offset: message.offset + 1,
+          });
+          continue;
+        } catch (failure) {
+          stoppedBecause = 'processing-error';
+          error = `${message.topic}[${message.partition}]@${message.offset}: ${(failure as Error).message}`;
+          log.error('Processing failed: the drain stops here and this message is consumed again next time', { error });
+        }
+      }
+      consumer.unread(batch.slice(i));
+      break;
+    }
+  }
+
+  const committed = [...next.values()];
+  await consumer.commit(committed, Math.max(500, invocation.deadline.remainingMs() - 100));
+  let lag: PartitionLag[] = [];
+  try {
+    lag = await consumer.lag(Math.max(100, Math.min(2000, invocation.deadline.remainingMs() - 100)));
+  } catch (failure) {
+    log.warn('Lag could not be read in time', { error: (failure as Error).message });
+  }
+  const totalLag = lag.reduce((sum, p) => sum + p.lag, 0);
+  return { processed, stoppedBecause: stoppedBecause as StopReason, committed, lag, totalLag, ...(error && { error }) };
+}

@@ -1,0 +1,138 @@
+/**
+ * The produce function's logic: recognise the event shape, validate its messages, send the valid
+ * ones, and answer in the shape the caller expects. It returns only when every message is
+ * acknowledged or has failed, before the deadline.
+ */
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { classifyKafkaError } from '../errors/classify.js';
+import type { KafkaInitializer } from '../init/initializer.js';
+import type { Invocation } from '../init/invocation.js';
+import { METRIC_NAMES } from '../observability/metrics.js';
+import {
+  type MessageRules,
+  type OutgoingMessage,
+  type Parsed,
+  parseMessage,
+  parseMessageList,
+  parseMessageText,
+} from './messages.js';
+import { type SendResult, sendMessages } from './send.js';
+
+export interface DirectEvent {
+  messages: unknown[];
+}
+export type ProduceEvent = DirectEvent | SQSEvent | APIGatewayProxyEventV2;
+
+export type MessageResult =
+  | ({ index: number } & SendResult)
+  | { index: number; ok: false; error: string; invalid: true };
+
+export interface DirectResult {
+  sent: number;
+  failed: number;
+  results: MessageResult[];
+}
+
+function isSqs(event: ProduceEvent): event is SQSEvent {
+  return Array.isArray((event as SQSEvent).Records) && (event as SQSEvent).Records[0]?.eventSource === 'aws:sqs';
+}
+
+function isHttp(event: ProduceEvent): event is APIGatewayProxyEventV2 {
+  return typeof (event as APIGatewayProxyEventV2).requestContext?.http === 'object';
+}
+
+function rules(kafka: KafkaInitializer): MessageRules {
+  const { names } = kafka.config().topics;
+  return { defaultTopic: names[0], allowedTopics: names };
+}
+
+/** Sends the valid messages of `parsed`; invalid ones are reported as such, in place. */
+async function deliver(kafka: KafkaInitializer, invocation: Invocation, parsed: Parsed[]): Promise<DirectResult> {
+  const valid = parsed.flatMap((p, index) => (p.ok ? [{ index, message: p.message }] : []));
+  const sent = new Map<number, SendResult>();
+  if (valid.length > 0) {
+    const producer = await kafka.producer(invocation);
+    const outcome = await sendMessages(
+      producer,
+      valid.map((v) => v.message as OutgoingMessage),
+      invocation.deadline,
+    );
+    for (const [i, v] of valid.entries()) sent.set(v.index, outcome.results[i] as SendResult);
+    if (outcome.producerBroken) kafka.invalidate('producer', 'a fatal producer error');
+  }
+  const results: MessageResult[] = parsed.map((p, index) =>
+    p.ok ? { index, ...(sent.get(index) as SendResult) } : { index, ok: false, error: p.error, invalid: true },
+  );
+  const ok = results.filter((r) => r.ok).length;
+  kafka.metrics.count(METRIC_NAMES.messagesProduced, ok);
+  return { sent: ok, failed: results.length - ok, results };
+}
+
+function json(statusCode: number, body: unknown): APIGatewayProxyStructuredResultV2 {
+  return { statusCode, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) };
+}
+
+async function fromHttp(kafka: KafkaInitializer, event: APIGatewayProxyEventV2, invocation: Invocation) {
+  const text =
+    event.body === undefined
+      ? ''
+      : event.isBase64Encoded
+        ? Buffer.from(event.body, 'base64').toString('utf8')
+        : event.body;
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch (error) {
+    return json(400, { error: `The request body is not JSON: ${(error as Error).message}` });
+  }
+  const parsed = Array.isArray((body as DirectEvent | null)?.messages)
+    ? parseMessageList(body, rules(kafka))
+    : [parseMessage(body, rules(kafka))];
+  if (typeof parsed === 'string') return json(400, { error: parsed });
+  if (parsed.some((p) => !p.ok)) {
+    const errors = parsed.flatMap((p, index) => (p.ok ? [] : [{ index, error: p.error }]));
+    return json(400, { error: 'Invalid messages: nothing was sent', errors });
+  }
+  try {
+    const result = await deliver(kafka, invocation, parsed);
+    return json(result.failed === 0 ? 200 : 502, result);
+  } catch (error) {
+    const { name, summary, hint } = classifyKafkaError(error);
+    return json(503, { error: `Kafka is unavailable: ${summary}`, reason: name, hint });
+  }
+}
+
+async function fromSqs(kafka: KafkaInitializer, event: SQSEvent, invocation: Invocation): Promise<SQSBatchResponse> {
+  const parsed = event.Records.map((record) => parseMessageText(record.body, rules(kafka)));
+  const everyRecord = () => event.Records.map((record) => ({ itemIdentifier: record.messageId }));
+  let result: DirectResult;
+  try {
+    result = await deliver(kafka, invocation, parsed);
+  } catch (error) {
+    kafka.logger.error('Kafka is unavailable: every record of the batch goes back to the queue', {
+      summary: classifyKafkaError(error).summary,
+    });
+    return { batchItemFailures: everyRecord() };
+  }
+  for (const r of result.results) {
+    if (!r.ok) kafka.logger.warn('Record not sent', { messageId: event.Records[r.index]?.messageId, error: r.error });
+  }
+  return {
+    batchItemFailures: result.results
+      .filter((r) => !r.ok)
+      .map((r) => ({ itemIdentifier: event.Records[r.index]?.messageId as string })),
+  };
+}
+
+/** Dispatches on the event shape; a direct invocation with invalid input fails with the reasons. */
+export async function produce(
+  kafka: KafkaInitializer,
+  event: ProduceEvent,
+  invocation: Invocation,
+): Promise<DirectResult | SQSBatchResponse | APIGatewayProxyStructuredResultV2> {
+  if (isSqs(event)) return fromSqs(kafka, event, invocation);
+  if (isHttp(event)) return fromHttp(kafka, event, invocation);
+  const parsed = parseMessageList(event, rules(kafka));
+  if (typeof parsed === 'string') throw new TypeError(`Invalid produce request: ${parsed}`);
+  return deliver(kafka, invocation, parsed);
+}
