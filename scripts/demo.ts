@@ -1,75 +1,109 @@
 /**
- * The main job (for now): start the local broker, then produce and consume one message
- * through each client listener with the native binding, printing what happened.
+ * The main job (`npm run demo`): the three Lambda functions, each in its own emulated execution
+ * environment, against the local broker (started here unless KAFKA_BOOTSTRAP_SERVERS points
+ * elsewhere): produce a few messages, drain them, run the health check. It prints the seed's
+ * staged log lines, each function's result, the health status and the EMF metrics.
  */
 import { randomUUID } from 'node:crypto';
-import { KafkaJS, RdKafka } from '@confluentinc/kafka-javascript';
-import { startBroker } from './kafka/broker.js';
-import { CLIENT_LISTENERS, type ListenerConnection } from './kafka/connection.js';
+import { startBroker, stopBroker } from './kafka/broker.js';
+import { DEFAULT_BROKER } from './kafka/layout.js';
+import { type InvokeResult, LambdaEnvironment } from './lambda/environment.js';
 
-function clientConfig(listener: ListenerConnection): Record<string, string | number> {
-  const config: Record<string, string | number> = {
-    'bootstrap.servers': listener.bootstrapServers,
-    'security.protocol': listener.securityProtocol.toLowerCase(),
-    log_level: 0,
+const bold = (text: string) => (process.stdout.isTTY ? `\x1b[1m${text}\x1b[0m` : text);
+
+function printer(name: string) {
+  return (line: string) => {
+    if (!line.startsWith('{')) return console.log(`  [${name}] ${line}`);
+    const entry = JSON.parse(line) as Record<string, unknown>;
+    if ('_aws' in entry) {
+      const { _aws, service, ...values } = entry;
+      return console.log(`  [${name}] EMF   ${JSON.stringify(values)}`);
+    }
+    const { level, message, client, facility } = entry as {
+      level: string;
+      message: string;
+      client?: string;
+      facility?: string;
+    };
+    const source = client ? ` (${client}${facility ? ` ${facility}` : ''})` : '';
+    console.log(`  [${name}] ${level.padEnd(5)} ${message}${source}`);
   };
-  if (listener.caFile) config['ssl.ca.location'] = listener.caFile;
-  if (listener.certFile) config['ssl.certificate.location'] = listener.certFile;
-  if (listener.keyFile) config['ssl.key.location'] = listener.keyFile;
-  if (listener.saslMechanism) config['sasl.mechanisms'] = listener.saslMechanism;
-  if (listener.username) config['sasl.username'] = listener.username;
-  if (listener.password) config['sasl.password'] = listener.password;
-  return config;
 }
 
-async function roundTrip(listener: ListenerConnection): Promise<void> {
-  const kafka = new KafkaJS.Kafka({});
-  const config = clientConfig(listener);
-  const topic = `demo-${listener.securityProtocol.toLowerCase().replace('_', '-')}`;
-  const admin = kafka.admin(config);
-  await admin.connect();
-  if (!(await admin.listTopics()).includes(topic)) {
-    await admin.createTopics({ topics: [{ topic, numPartitions: 1, replicationFactor: 1 }] });
-  }
-  await admin.disconnect();
+async function localEnvironment(): Promise<{ env: Record<string, string>; startedBroker: boolean }> {
+  if (process.env.KAFKA_BOOTSTRAP_SERVERS) return { env: {}, startedBroker: false };
+  const connection = await startBroker({ log: (line) => console.log(line) });
+  const sasl = connection.listeners.SASL_SSL;
+  console.log(`Using the local broker's SASL_SSL listener (${sasl.bootstrapServers}): TLS and SCRAM-SHA-512.\n`);
+  return {
+    startedBroker: true,
+    env: {
+      KAFKA_BOOTSTRAP_SERVERS: sasl.bootstrapServers,
+      KAFKA_USE_SSL: 'true',
+      KAFKA_SSL_CAFILE: sasl.caFile as string,
+      KAFKA_SASL_MECHANISM: sasl.saslMechanism as string,
+      KAFKA_SASL_USERNAME: sasl.username as string,
+      KAFKA_SASL_PASSWORD: sasl.password as string,
+      KAFKA_TOPICS: 'demo-orders',
+      KAFKA_CREATE_TOPICS: 'true',
+      KAFKA_CONSUMER_GROUP_ID: 'lambda-kafka-demo',
+    },
+  };
+}
 
-  const value = `hello from lambda-kafka over ${listener.securityProtocol} (${randomUUID().slice(0, 8)})`;
-  const producer = kafka.producer({ ...config, 'enable.idempotence': true, acks: -1 });
-  await producer.connect();
-  const [report] = await producer.send({ topic, messages: [{ key: 'demo', value }] });
-  await producer.disconnect();
-  console.log(`  produced  ${topic}[${report?.partition}]@${report?.baseOffset}: "${value}"`);
-
-  const consumer = kafka.consumer({ ...config, 'group.id': `demo-${randomUUID()}`, 'auto.offset.reset': 'earliest' });
-  await consumer.connect();
-  await consumer.subscribe({ topics: [topic] });
-  const received = await new Promise<{ offset: string; value: string }>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no message back from ${topic} within 30 s`)), 30_000);
-    consumer
-      .run({
-        eachMessage: async ({ message }) => {
-          if (message.value?.toString() !== value) return;
-          clearTimeout(timer);
-          resolve({ offset: message.offset, value: message.value.toString() });
-        },
-      })
-      .catch(reject);
-  });
-  await consumer.disconnect();
-  console.log(`  consumed  ${topic}@${received.offset}: "${received.value}"`);
+function show(title: string, result: InvokeResult): void {
+  console.log(bold(`  → ${result.ok ? 'returned' : 'failed'} in ${result.durationMs} ms:`));
+  const body = result.ok ? result.value : result.error;
+  console.log(`${JSON.stringify(body, null, 2).replace(/^/gm, '    ')}\n`);
+  if (!result.ok) throw new Error(`${title} failed: ${result.error?.message}`);
 }
 
 async function main(): Promise<void> {
-  const connection = await startBroker({ log: (line) => console.log(line) });
-  console.log(
-    `Local Kafka broker ready (cluster ${connection.clusterId}); binding on librdkafka ${RdKafka.librdkafkaVersion}.`,
-  );
-  for (const name of CLIENT_LISTENERS) {
-    const listener = connection.listeners[name];
-    console.log(`${name} listener at ${listener.bootstrapServers}:`);
-    await roundTrip(listener);
+  const { env, startedBroker } = await localEnvironment();
+  const start = (name: string, handler: string) =>
+    LambdaEnvironment.start({
+      handler,
+      env: { ...env, AWS_LAMBDA_FUNCTION_NAME: `lambda-kafka-${name}` },
+      echo: printer(name),
+    });
+  const produce = await start('produce', 'handlers/produce.ts');
+  const consume = await start('consume', 'handlers/consume.ts');
+  const health = await start('health', 'handlers/health-check.ts');
+  try {
+    const run = randomUUID().slice(0, 8);
+    console.log(bold("1. produce: a direct invocation, cold: the seed's staged initialisation"));
+    const orders = Array.from({ length: 5 }, (_, i) => ({
+      key: `order-${i}`,
+      value: { order: i, run },
+      headers: { source: 'demo' },
+    }));
+    const first = await produce.invoke({ messages: orders }, 30_000);
+    show('produce', { ...first, value: summarize(first.value) });
+
+    console.log(bold('2. produce again, warm: no stage runs'));
+    show(
+      'produce',
+      await produce
+        .invoke({ messages: [{ key: 'order-5', value: { order: 5, run } }] }, 30_000)
+        .then((r) => ({ ...r, value: summarize(r.value) })),
+    );
+
+    console.log(bold('3. consume: the scheduled bounded drain'));
+    show('consume', await consume.invoke({ maxMessages: 100, idleMs: 1500 }, 30_000));
+
+    console.log(bold('4. health-check: the scheduled health check'));
+    show('health', await health.invoke({}, 30_000));
+  } finally {
+    await Promise.all([produce.shutdown(), consume.shutdown(), health.shutdown()]);
+    if (startedBroker) await stopBroker(DEFAULT_BROKER);
   }
-  console.log('Every listener round-tripped a message. Stop the broker with `npm run kafka:stop`.');
+  console.log('Done: produced, drained and checked through the three Lambda functions.');
+}
+
+/** The produce result without its per-message list (shown as a count). */
+function summarize(value: unknown): unknown {
+  const result = value as { sent: number; failed: number; results: unknown[] } | undefined;
+  return result && { sent: result.sent, failed: result.failed, first: result.results[0] };
 }
 
 main().catch((error: Error) => {

@@ -23,10 +23,12 @@ apt_install() {
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "$@" >/dev/null
 }
 
-# kcat is the independent client the tests read messages back with.
-if ! command -v kcat >/dev/null; then
-  if can_apt; then apt_install kcat; else say "warning: kcat not found; the tests that read back with kcat will fail (apt-get install kcat)."; fi
-fi
+# kcat is the independent client the tests read messages back with; unzip opens the deployment package.
+for tool in kcat unzip; do
+  if ! command -v "$tool" >/dev/null; then
+    if can_apt; then apt_install "$tool"; else say "warning: $tool not found; the tests that use it will fail (apt-get install $tool)."; fi
+  fi
+done
 
 # --- node_modules with the native binding ----------------------------------------------
 stamp=node_modules/.lambda-kafka-setup

@@ -18,10 +18,16 @@ export interface InvokeResult<T = unknown> {
 }
 
 export interface EnvironmentOptions {
-  /** Path of the handler module, absolute or relative to the repository root. */
+  /** Path of the handler module, absolute or relative to `cwd`. TypeScript is run through tsx. */
   handler: string;
   exportName?: string;
   env?: Record<string, string>;
+  /** Working directory of the environment (default: the repository root). */
+  cwd?: string;
+  /** The runtime script (default scripts/lambda/runtime.mjs); copy it next to a package to run that alone. */
+  runtime?: string;
+  /** Replace the environment instead of extending this process's (like Lambda, which starts clean). */
+  cleanEnv?: boolean;
   /** Print the environment's output as it arrives (for the demo). */
   echo?: (line: string) => void;
 }
@@ -58,16 +64,14 @@ export class LambdaEnvironment {
   }
 
   static async start(options: EnvironmentOptions): Promise<LambdaEnvironment> {
-    const child = fork(
-      join(REPO_ROOT, 'scripts/lambda/runtime.ts'),
-      [join(REPO_ROOT, options.handler), options.exportName ?? 'handler'],
-      {
-        cwd: REPO_ROOT,
-        execArgv: ['--import', 'tsx'],
-        env: { ...process.env, ...options.env },
-        silent: true,
-      },
-    );
+    const cwd = options.cwd ?? REPO_ROOT;
+    const runtime = options.runtime ?? join(REPO_ROOT, 'scripts/lambda/runtime.mjs');
+    const child = fork(runtime, [options.handler, options.exportName ?? 'handler'], {
+      cwd,
+      execArgv: options.handler.endsWith('.ts') ? ['--import', 'tsx'] : [],
+      env: options.cleanEnv ? { PATH: process.env.PATH ?? '', ...options.env } : { ...process.env, ...options.env },
+      silent: true,
+    });
     const environment = new LambdaEnvironment(child, options.echo);
     await new Promise<void>((resolve, reject) => {
       child.once('message', (message: { type: string }) =>

@@ -23,6 +23,10 @@ export const TEST_BROKERS = {
   fresh: { portBase: 19492, props: {} },
   /** Same fault as `coordinator`, for the initializer's tests. */
   nocoord: { portBase: 19592, props: { 'offsets.topic.replication.factor': '2' } },
+  /** Stopped and started by the health-check tests. */
+  health: { portBase: 19692, props: {} },
+  /** Used by the packaged-zip test. */
+  packaged: { portBase: 19792, props: {} },
 } as const;
 
 /** Registers hooks that run broker `name` for this file; the returned getter gives its connection. */

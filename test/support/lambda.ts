@@ -7,11 +7,22 @@ const started: LambdaEnvironment[] = [];
 export const FIXTURE_HANDLERS = 'test/fixtures/handlers.ts';
 
 export async function environment(exportName: 'produce' | 'consume' | 'health' | 'leak', env: Record<string, string>) {
+  return handlerEnvironment(FIXTURE_HANDLERS, env, exportName);
+}
+
+/** An environment running `handler` (a module path from the repository root, e.g. handlers/produce.ts). */
+export async function handlerEnvironment(handler: string, env: Record<string, string>, exportName = 'handler') {
   const lambda = await LambdaEnvironment.start({
-    handler: FIXTURE_HANDLERS,
+    handler,
     exportName,
     env: { AWS_LAMBDA_FUNCTION_NAME: `test-${exportName}`, POWERTOOLS_LOG_LEVEL: 'INFO', ...env },
   });
+  started.push(lambda);
+  return lambda;
+}
+
+/** Registers an environment started elsewhere, so it is shut down and scanned with the others. */
+export function track(lambda: LambdaEnvironment): LambdaEnvironment {
   started.push(lambda);
   return lambda;
 }
