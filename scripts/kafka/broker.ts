@@ -52,6 +52,8 @@ export interface StartOptions {
   props?: Record<string, string>;
   /** Wipe the data directory first (new cluster id, no topics, no consumer offsets). */
   fresh?: boolean;
+  /** Loopback address to bind and advertise (default 127.0.0.1; e.g. 127.0.0.2, which the test certificate does not cover). */
+  host?: string;
   timeoutMs?: number;
   log?: (line: string) => void;
 }
@@ -75,11 +77,11 @@ export function runningPid(layout: BrokerLayout): number | undefined {
   }
 }
 
-function portIsFree(port: number): Promise<boolean> {
+function portIsFree(port: number, host = '127.0.0.1'): Promise<boolean> {
   return new Promise((resolve) => {
     const server = createServer();
     server.once('error', () => resolve(false));
-    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+    server.listen(port, host, () => server.close(() => resolve(true)));
   });
 }
 
@@ -96,7 +98,7 @@ async function choosePortBase(name: string, requested: number | undefined, previ
   }
   for (let base = DEFAULT_PORT_BASE + 100; base < 29000; base += 100) {
     if (taken.has(base)) continue;
-    const free = await Promise.all(Object.values(portsFrom(base)).map(portIsFree));
+    const free = await Promise.all(Object.values(portsFrom(base)).map((port) => portIsFree(port)));
     if (free.every(Boolean)) return base;
   }
   throw new Error('No free port range found between 19192 and 29000 for another local broker.');
@@ -109,12 +111,13 @@ function readdirNames(dir: string): string[] {
 }
 
 function listenerConnections(ports: BrokerPorts, certs: CertificatePaths, state: BrokerState) {
+  const host = state.host ?? '127.0.0.1';
   const none = { caFile: null, certFile: null, keyFile: null, saslMechanism: null, username: null, password: null };
   const listeners: Record<ClientListener, ListenerConnection> = {
-    PLAINTEXT: { bootstrapServers: `127.0.0.1:${ports.PLAINTEXT}`, securityProtocol: 'PLAINTEXT', ...none },
+    PLAINTEXT: { bootstrapServers: `${host}:${ports.PLAINTEXT}`, securityProtocol: 'PLAINTEXT', ...none },
     SSL: {
       ...none,
-      bootstrapServers: `127.0.0.1:${ports.SSL}`,
+      bootstrapServers: `${host}:${ports.SSL}`,
       securityProtocol: 'SSL',
       caFile: certs.caFile,
       certFile: certs.clientCertFile,
@@ -122,7 +125,7 @@ function listenerConnections(ports: BrokerPorts, certs: CertificatePaths, state:
     },
     SASL_SSL: {
       ...none,
-      bootstrapServers: `127.0.0.1:${ports.SASL_SSL}`,
+      bootstrapServers: `${host}:${ports.SASL_SSL}`,
       securityProtocol: 'SASL_SSL',
       caFile: certs.caFile,
       saslMechanism: state.scram.mechanism,
@@ -133,13 +136,13 @@ function listenerConnections(ports: BrokerPorts, certs: CertificatePaths, state:
   return listeners;
 }
 
-async function probeAll(ports: BrokerPorts, certs: CertificatePaths): Promise<void> {
+async function probeAll(host: string, ports: BrokerPorts, certs: CertificatePaths): Promise<void> {
   const ca = readFileSync(certs.caFile, 'utf8');
   const cert = readFileSync(certs.clientCertFile, 'utf8');
   const key = readFileSync(certs.clientKeyFile, 'utf8');
-  await probeListener({ host: '127.0.0.1', port: ports.PLAINTEXT });
-  await probeListener({ host: '127.0.0.1', port: ports.SSL, tls: { ca, cert, key } });
-  await probeListener({ host: '127.0.0.1', port: ports.SASL_SSL, tls: { ca }, saslMechanism: SCRAM_MECHANISM });
+  await probeListener({ host, port: ports.PLAINTEXT });
+  await probeListener({ host, port: ports.SSL, tls: { ca, cert, key } });
+  await probeListener({ host, port: ports.SASL_SSL, tls: { ca }, saslMechanism: SCRAM_MECHANISM });
 }
 
 function tail(file: string, lines: number): string {
@@ -173,12 +176,16 @@ async function startLocked(layout: BrokerLayout, options: StartOptions): Promise
   const portBase = await choosePortBase(layout.name, options.portBase, previous?.portBase);
   const ports = portsFrom(portBase);
   const props = options.props ?? {};
+  const host = options.host ?? '127.0.0.1';
 
   const running = runningPid(layout);
   const sameSettings =
-    previous && previous.portBase === portBase && JSON.stringify(previous.props) === JSON.stringify(props);
+    previous &&
+    previous.portBase === portBase &&
+    (previous.host ?? '127.0.0.1') === host &&
+    JSON.stringify(previous.props) === JSON.stringify(props);
   if (running && sameSettings && !options.fresh) {
-    await probeAll(ports, certs);
+    await probeAll(host, ports, certs);
     const connection = describe(layout, running, ports, certs, previous);
     writeConnection(layout, connection);
     log(`Local broker "${layout.name}" already running (pid ${running}).`);
@@ -198,9 +205,10 @@ async function startLocked(layout: BrokerLayout, options: StartOptions): Promise
     scram: wipe
       ? { mechanism: SCRAM_MECHANISM, username: 'lambda-kafka', password: randomBytes(18).toString('base64url') }
       : previous.scram,
+    host,
   };
   for (const [listener, port] of Object.entries(ports)) {
-    if (!(await portIsFree(port))) {
+    if (!(await portIsFree(port, host))) {
       throw new Error(
         `Port ${port} (${listener} listener of local broker "${layout.name}") is already in use: stop what holds it or pass --port-base.`,
       );
@@ -208,7 +216,7 @@ async function startLocked(layout: BrokerLayout, options: StartOptions): Promise
   }
 
   mkdirSync(layout.logsDir, { recursive: true });
-  writeFileSync(layout.propertiesFile, serialize(brokerProperties(layout, ports, certs, props)));
+  writeFileSync(layout.propertiesFile, serialize(brokerProperties(layout, ports, certs, props, host)));
   writeFileSync(layout.log4jFile, LOG4J2(layout.serverLog));
   writeFileSync(layout.stateFile, `${JSON.stringify(state, null, 2)}\n`, { mode: 0o600 });
   if (wipe) {
@@ -239,7 +247,7 @@ async function startLocked(layout: BrokerLayout, options: StartOptions): Promise
       break;
     }
     try {
-      await probeAll(ports, certs);
+      await probeAll(host, ports, certs);
       const connection = describe(layout, pid, ports, certs, state);
       writeConnection(layout, connection);
       return connection;

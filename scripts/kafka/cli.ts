@@ -1,5 +1,5 @@
 /**
- * npm run kafka:start [-- --name N] [--port-base P] [--prop key=value ...] [--fresh]
+ * npm run kafka:start [-- --name N] [--port-base P] [--prop key=value ...] [--fresh] [--host 127.0.0.x]
  * npm run kafka:stop  [-- --name N]        (no name: every broker this tooling started)
  * npm run kafka:status
  */
@@ -7,7 +7,7 @@ import { parseArgs } from 'node:util';
 import { listBrokers, startBroker, stopBroker } from './broker.js';
 
 const usage = `usage:
-  kafka:start [--name N] [--port-base P] [--prop key=value ...] [--fresh]
+  kafka:start [--name N] [--port-base P] [--prop key=value ...] [--fresh] [--host 127.0.0.x]
   kafka:stop [--name N]
   kafka:status`;
 
@@ -30,6 +30,7 @@ async function main(): Promise<number> {
       'port-base': { type: 'string' },
       prop: { type: 'string', multiple: true },
       fresh: { type: 'boolean' },
+      host: { type: 'string' },
     },
   });
   switch (command) {
@@ -43,6 +44,7 @@ async function main(): Promise<number> {
         portBase,
         props: parseProps(values.prop ?? []),
         fresh: values.fresh,
+        host: values.host,
         log: (line) => console.log(line),
       });
       console.log(

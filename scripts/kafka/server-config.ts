@@ -13,6 +13,8 @@ export interface BrokerState {
   portBase: number;
   props: Record<string, string>;
   scram: { mechanism: 'SCRAM-SHA-512'; username: string; password: string };
+  /** Loopback address every listener binds to and advertises. */
+  host: string;
 }
 
 export function brokerProperties(
@@ -20,8 +22,8 @@ export function brokerProperties(
   ports: BrokerPorts,
   certs: CertificatePaths,
   extra: Record<string, string>,
+  host: string,
 ) {
-  const host = '127.0.0.1';
   const props: Record<string, string> = {
     'process.roles': 'broker,controller',
     'node.id': '1',
