@@ -15,7 +15,7 @@ import { type Classification, classifyKafkaError } from '../errors/classify.js';
 import { ConfigError, KafkaOperationError, RetryError } from '../errors/errors.js';
 import { ClientRecorders } from '../observability/client-log.js';
 import type { Log } from '../observability/log.js';
-import { createLogger, DEFAULT_SERVICE_NAME, logTo } from '../observability/logger.js';
+import { createLogger, DEFAULT_SERVICE_NAME, logTo, redactedLog } from '../observability/logger.js';
 import {
   type CountName,
   DEFAULT_NAMESPACE,
@@ -57,6 +57,15 @@ export interface KafkaInitializerOptions {
   namespace?: string;
   /** Longest SIGTERM clean-up (Lambda allows about 500 ms when extensions are registered). */
   shutdownTimeoutMs?: number;
+  /**
+   * Where the library's own lines go instead of the JSON logger (the diagnose command prints them
+   * as text). They are redacted before they reach it, like the JSON logger's.
+   */
+  log?: Log;
+  /** Do not handle SIGTERM (for short-lived tools that run the initializer). */
+  handleSigterm?: boolean;
+  /** Print no EMF (for command-line tools); the totals in getHealthStatus() are kept all the same. */
+  emitMetrics?: boolean;
 }
 
 type Path = 'producer' | 'consumer' | 'admin';
@@ -106,7 +115,7 @@ export class KafkaInitializer {
     this.#shutdownTimeoutMs = options.shutdownTimeoutMs ?? 500;
     const serviceName = options.serviceName ?? this.#env.POWERTOOLS_SERVICE_NAME ?? DEFAULT_SERVICE_NAME;
     this.logger = createLogger(this.#redactor, serviceName);
-    this.#log = logTo(this.logger);
+    this.#log = options.log ? redactedLog(options.log, this.#redactor) : logTo(this.logger);
     this.#recorders = new ClientRecorders(this.#log, {
       onConnectionFailure: () => this.metrics.count(METRIC_NAMES.connectionErrors),
     });
@@ -115,10 +124,13 @@ export class KafkaInitializer {
         namespace: options.namespace ?? this.#env.POWERTOOLS_METRICS_NAMESPACE ?? DEFAULT_NAMESPACE,
         serviceName,
       }),
+      options.emitMetrics !== false,
     );
-    process.once('SIGTERM', () => {
-      void this.shutdown('SIGTERM').finally(() => process.exit(0));
-    });
+    if (options.handleSigterm !== false) {
+      process.once('SIGTERM', () => {
+        void this.shutdown('SIGTERM').finally(() => process.exit(0));
+      });
+    }
   }
 
   #stage<T>(name: InitStage): Stage<T> {
@@ -137,7 +149,7 @@ export class KafkaInitializer {
           threshold: config.init.breakerThreshold,
           cooldownMs: config.init.breakerCooldownMs,
         });
-        for (const warning of config.warnings) this.logger.warn(`Configuration: ${warning}`);
+        for (const warning of config.warnings) this.#log.warn(`Configuration: ${warning}`);
       } catch (error) {
         if (!(error instanceof ConfigError)) throw error;
         this.#config = error;
@@ -185,7 +197,7 @@ export class KafkaInitializer {
         return await fn(event, invocation);
       } catch (error) {
         const { name, kind, summary, hint } = classifyKafkaError(error);
-        this.logger.error('Invocation failed', { error: name, kind, summary, hint });
+        this.#log.error('Invocation failed', { error: name, kind, summary, hint });
         throw error;
       } finally {
         this.end(invocation);
@@ -271,13 +283,13 @@ export class KafkaInitializer {
       );
       this.#lastInitAttempts = attempts;
       this.#lastFailure = undefined;
-      this.logger.info('Kafka service initialized successfully', { path, attempts });
+      this.#log.info('Kafka service initialized successfully', { path, attempts });
       return value;
     } catch (error) {
       const classification = classifyKafkaError(error);
       this.#lastInitAttempts = error instanceof RetryError ? error.attempts : 0;
       this.#lastFailure = { at: Date.now(), classification };
-      this.logger.error(`${label} failed`, {
+      this.#log.error(`${label} failed`, {
         attempts: this.#lastInitAttempts,
         error: classification.name,
         summary: classification.summary,
@@ -396,16 +408,16 @@ export class KafkaInitializer {
     const status = this.getHealthStatus();
     if (status.status === 'unhealthy') {
       this.metrics.count(METRIC_NAMES.healthCheckFailures);
-      this.logger.error('Kafka service unhealthy', { reasons: status.reasons });
+      this.#log.error('Kafka service unhealthy', { reasons: status.reasons });
     } else {
-      this.logger.info(`Kafka service ${status.status}`, { reasons: status.reasons, probe: this.#lastProbe });
+      this.#log.info(`Kafka service ${status.status}`, { reasons: status.reasons, probe: this.#lastProbe });
     }
     return status;
   }
 
   /** Flushes and disconnects within `shutdownTimeoutMs`; safe to call more than once. */
   async shutdown(reason: string): Promise<void> {
-    this.logger.info(`Shutting down (${reason}): flushing and disconnecting`);
+    this.#log.info(`Shutting down (${reason}): flushing and disconnecting`);
     await closeClients(
       {
         producer: this.#stages.producer.current() ?? this.#stages.admin.current()?.producer,

@@ -149,6 +149,24 @@ export async function runTopics(ctx: StepContext, admin: KafkaJS.Admin): Promise
     }
   }
   if (missing.length === 0) return { value: [...brokers].sort() };
+  // A topic this principal may not describe is left out of the listing: ask for it by name.
+  const denied = await watchClients(
+    admin.fetchTopicMetadata({ topics: missing, timeout: Math.max(1, ctx.timeoutMs - 250) }),
+    {
+      operation: 'describing missing topics',
+      timeoutMs: ctx.timeoutMs,
+      recorders,
+    },
+  ).then(
+    () => undefined,
+    (error: unknown) => (classifyKafkaError(error).code === 29 ? error : undefined),
+  );
+  if (denied) {
+    ctx.metrics.count(METRIC_NAMES.topicCreationErrors, missing.length);
+    throw new KafkaOperationError(`verifying KAFKA_TOPICS (${missing.join(', ')})`, classifyKafkaError(denied), {
+      cause: denied,
+    });
+  }
   if (!create) {
     ctx.metrics.count(METRIC_NAMES.topicCreationErrors, missing.length);
     const classification = classifyKafkaError({ code: 3, message: `topic(s) ${missing.join(', ')} do not exist` });

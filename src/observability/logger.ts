@@ -22,3 +22,14 @@ export function logTo(logger: Logger): Log {
     };
   return { debug: level('debug'), info: level('info'), warn: level('warn'), error: level('error') };
 }
+
+/** A `Log` whose messages and attributes pass through `redactor` before they reach `log`. */
+export function redactedLog(log: Log, redactor: Redactor): Log {
+  const level =
+    (name: keyof Log) =>
+    (message: string, extra?: Record<string, unknown>): void => {
+      const clean = extra && (JSON.parse(JSON.stringify(extra, redactor.replacer)) as Record<string, unknown>);
+      log[name](redactor.redact(message), clean);
+    };
+  return { debug: level('debug'), info: level('info'), warn: level('warn'), error: level('error') };
+}

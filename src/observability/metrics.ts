@@ -45,9 +45,12 @@ export class KafkaMetrics {
   readonly #metrics: Metrics;
   readonly #invocation = new Map<string, { unit: Unit; value: number }>();
   readonly #totals = new Map<CountName, number>();
+  readonly #emit: boolean;
 
-  constructor(metrics: Metrics) {
+  /** With `emit` false nothing is printed (a command-line tool); the totals are still kept. */
+  constructor(metrics: Metrics, emit = true) {
     this.#metrics = metrics;
+    this.#emit = emit;
   }
 
   count(name: CountName, value = 1): void {
@@ -71,6 +74,10 @@ export class KafkaMetrics {
 
   /** Writes this invocation's metrics as one EMF document and starts the next invocation's. */
   flush(): void {
+    if (!this.#emit) {
+      this.#invocation.clear();
+      return;
+    }
     for (const name of ALWAYS_EMITTED) if (!this.#invocation.has(name)) this.#add(name, MetricUnit.Count, 0);
     for (const [name, { unit, value }] of this.#invocation) this.#metrics.addMetric(name, unit, value);
     this.#invocation.clear();
