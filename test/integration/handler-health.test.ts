@@ -23,13 +23,14 @@ describe('the health-check handler', () => {
     });
 
     // Act
-    const up = await lambda.invoke<HealthStatus>({}, 20_000);
+    const up = await lambda.invoke<HealthStatus>({}, 30_000);
     await stopBroker('health');
     const down = await lambda.invoke<HealthStatus>({}, 15_000);
     await startTestBroker('health');
-    const back = await lambda.invoke<HealthStatus>({}, 20_000);
+    const back = await lambda.invoke<HealthStatus>({}, 30_000);
 
     // Assess
+    expect(up.ok, JSON.stringify(up.error)).toBe(true);
     expect(up.value?.status, JSON.stringify(up.value?.reasons)).toBe('healthy');
     expect(up.value?.statistics.last_probe).toMatchObject({
       ok: true,

@@ -27,6 +27,27 @@ export const TEST_BROKERS = {
   health: { portBase: 19692, props: {} },
   /** Used by the packaged-zip test. */
   packaged: { portBase: 19792, props: {} },
+  /** Advertises its SASL_SSL listener under a name that does not resolve. */
+  'diag-advertised': {
+    portBase: 19892,
+    props: {
+      'advertised.listeners':
+        'PLAINTEXT://127.0.0.1:19892,SSL://127.0.0.1:19893,SASL_SSL://unreachable-broker.invalid:19894',
+    },
+  },
+  /** Listens on 127.0.0.2, which the test broker certificate does not cover. */
+  'diag-hostname': { portBase: 19992, props: {}, host: '127.0.0.2' },
+  'diag-nocoord': { portBase: 20192, props: { 'offsets.topic.replication.factor': '2' } },
+  'diag-acl': {
+    portBase: 20292,
+    props: {
+      'authorizer.class.name': 'org.apache.kafka.metadata.authorizer.StandardAuthorizer',
+      'super.users': 'User:ANONYMOUS',
+      'allow.everyone.if.no.acl.found': 'true',
+    },
+  },
+  /** Started, then stopped: a broker that is down. */
+  'diag-down': { portBase: 20392, props: {} },
 } as const;
 
 /** Registers hooks that run broker `name` for this file; the returned getter gives its connection. */
@@ -48,7 +69,14 @@ export function startTestBroker(
   name: keyof typeof TEST_BROKERS,
   options: { fresh?: boolean } = {},
 ): Promise<BrokerConnection> {
-  return startBroker({ name, ...TEST_BROKERS[name], props: { ...TEST_BROKERS[name].props }, ...options });
+  const settings: { portBase: number; props: Record<string, string>; host?: string } = TEST_BROKERS[name];
+  return startBroker({
+    name,
+    portBase: settings.portBase,
+    props: { ...settings.props },
+    host: settings.host,
+    ...options,
+  });
 }
 
 /** Kafka's own kafka-acls tool against a broker's PLAINTEXT listener. */

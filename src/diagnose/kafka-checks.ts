@@ -1,0 +1,217 @@
+/** The Kafka-level troubleshooting checks: connection and authentication, advertised brokers, topics, the group. */
+import { KafkaJS, RdKafka } from '@confluentinc/kafka-javascript';
+import { librdkafkaProperties } from '../config/librdkafka.js';
+import { classifyKafkaError } from '../errors/classify.js';
+import { createAdmin, disposeInBackground, watchClients } from '../init/clients.js';
+import { ClientLogRecorder, levelOfSeverity } from '../observability/client-log.js';
+import { silentLog } from '../observability/log.js';
+import { budget, type CheckContext, reach } from './checks.js';
+import { add, type Section } from './report.js';
+
+export interface ClusterMetadata {
+  brokers: { id: number; host: string; port: number }[];
+  topics: string[];
+}
+
+/** Connects a client the way the functions do (TLS, SASL); returns the cluster metadata it got. */
+export async function checkConnection(section: Section, ctx: CheckContext): Promise<ClusterMetadata | undefined> {
+  const recorder = new ClientLogRecorder('diagnose');
+  const client = new RdKafka.Producer({
+    ...librdkafkaProperties(ctx.config, 'producer'),
+    'socket.connection.setup.timeout.ms': 3000,
+  } as RdKafka.ProducerGlobalConfig);
+  client.on('event.log', (line: { severity: number; fac: string; message: string }) =>
+    recorder[levelOfSeverity(line.severity)](line.message, { fac: line.fac }),
+  );
+  const timeoutMs = budget(ctx, 4000);
+  const connecting = new Promise<RdKafka.Metadata>((resolve, reject) =>
+    client.connect({ timeout: timeoutMs - 200 }, (err, metadata) => (err ? reject(err) : resolve(metadata))),
+  );
+  const sasl = ctx.config.sasl;
+  try {
+    const metadata = await watchClients(connecting, {
+      operation: 'connecting to the cluster',
+      timeoutMs,
+      recorders: [recorder],
+    });
+    const who = sasl ? `authenticated as ${sasl.username ?? 'the function role'} (${sasl.mechanism}); ` : '';
+    add(
+      section,
+      'pass',
+      sasl ? 'SASL authentication' : 'connection',
+      `${who}the cluster answered: ${metadata.brokers.length} brokers, ${metadata.topics.length} topics`,
+    );
+    return { brokers: metadata.brokers, topics: metadata.topics.map((t) => t.name) };
+  } catch (error) {
+    if (reportAdvertisedFailure(section, recorder)) return undefined;
+    const c = classifyKafkaError(error);
+    const name = c.code === -169 || c.code === 58 ? 'SASL authentication' : 'connection';
+    const finding =
+      name === 'SASL authentication'
+        ? `failed for ${sasl?.username ?? 'the client'} (${sasl?.mechanism ?? 'SSL'}): ${c.summary}`
+        : c.summary;
+    add(section, 'fail', name, finding, c.hint);
+    return undefined;
+  } finally {
+    connecting.then(
+      () => client.disconnect(),
+      () => {},
+    );
+  }
+}
+
+/** librdkafka names a broker it learned from metadata `<proto>://<host:port>/<id>` (a bootstrap one `/bootstrap`). */
+const LEARNED_BROKER_FAILURE = /[a-z_]+:\/\/(\S+?)\/(\d+): (Failed to resolve|Connect to \S+ failed: [^(]+)/;
+
+/**
+ * The bootstrap broker answered, but the broker it pointed to could not be reached: the classic
+ * advertised-listener mistake. Reports it and returns true when the client's log shows it.
+ */
+function reportAdvertisedFailure(section: Section, recorder: ClientLogRecorder): boolean {
+  for (const line of recorder.recent().reverse()) {
+    const match = LEARNED_BROKER_FAILURE.exec(line.message);
+    if (!match) continue;
+    const [, address, id, cause] = match;
+    const what = cause?.startsWith('Failed to resolve')
+      ? 'does not resolve'
+      : `refuses or drops connections (${cause?.trim()})`;
+    add(
+      section,
+      'fail',
+      `broker ${id} advertised as ${address}`,
+      `the bootstrap broker answered, but clients are then sent to ${address}, the address broker ${id} advertises, and it ${what}`,
+      "set the broker's advertised.listeners to an address this function can reach (what the bootstrap address is for, the advertised one is for every request after)",
+    );
+    return true;
+  }
+  return false;
+}
+
+/** Every broker the metadata advertises must be reachable too: clients are sent there after bootstrapping. */
+export async function checkAdvertised(
+  section: Section,
+  ctx: CheckContext,
+  metadata: ClusterMetadata,
+): Promise<boolean> {
+  let ok = true;
+  for (const broker of metadata.brokers) {
+    ok =
+      (await reach(
+        section,
+        ctx,
+        broker,
+        `broker ${broker.id} advertised as ${broker.host}:${broker.port}`,
+        "clients are sent to the address the broker advertises: set the broker's advertised.listeners to one this function can reach",
+      )) && ok;
+  }
+  return ok;
+}
+
+/** Each configured topic exists and this principal may describe it. */
+export async function checkTopics(section: Section, ctx: CheckContext, admin: KafkaJS.Admin): Promise<boolean> {
+  let ok = true;
+  if (ctx.config.topics.names.length === 0) add(section, 'info', 'topics', 'KAFKA_TOPICS is empty: no topic to check');
+  for (const topic of ctx.config.topics.names) {
+    try {
+      const [metadata] = await admin.fetchTopicMetadata({ topics: [topic], timeout: budget(ctx, 3000) });
+      add(
+        section,
+        'pass',
+        `topic ${topic}`,
+        `exists (${metadata?.partitions.length} partitions) and this principal may describe it`,
+      );
+    } catch (error) {
+      ok = false;
+      const c = classifyKafkaError(error);
+      const finding =
+        c.code === 3
+          ? 'does not exist'
+          : c.code === 29
+            ? 'this principal is not authorized for it (TOPIC_AUTHORIZATION_FAILED)'
+            : c.summary;
+      add(
+        section,
+        'fail',
+        `topic ${topic}`,
+        finding,
+        c.code === 3 ? 'create it, or set KAFKA_CREATE_TOPICS=true' : c.hint,
+      );
+    }
+  }
+  return ok;
+}
+
+/** The group's coordinator, state, members and lag, read without joining it. */
+export async function checkGroup(
+  section: Section,
+  ctx: CheckContext,
+  admin: KafkaJS.Admin,
+  metadata: ClusterMetadata,
+): Promise<boolean> {
+  const groupId = ctx.config.consumer.groupId;
+  if (!groupId) {
+    add(section, 'info', 'consumer group', 'KAFKA_CONSUMER_GROUP_ID is not set: no group to check');
+    return true;
+  }
+  try {
+    const { groups } = await admin.describeGroups([groupId], { timeout: budget(ctx, 3000) });
+    const group = groups[0];
+    if (group?.error) throw group.error;
+    const states = ['unknown', 'preparing-rebalance', 'completing-rebalance', 'stable', 'dead', 'empty'];
+    const coordinator = group?.coordinator
+      ? `${group.coordinator.host}:${group.coordinator.port} (broker ${group.coordinator.id})`
+      : 'unknown';
+    const lag = await groupLag(admin, ctx, groupId).catch(() => undefined);
+    add(
+      section,
+      'pass',
+      `consumer group ${groupId}`,
+      `coordinator ${coordinator}, state ${states[group?.state ?? 0]}, ${group?.members.length ?? 0} members${lag === undefined ? '' : `, lag ${lag}`}`,
+    );
+    return true;
+  } catch (error) {
+    const c = classifyKafkaError(error);
+    const brokers = metadata.brokers.length;
+    if (!metadata.topics.includes('__consumer_offsets') && (c.code === -185 || c.code === 15)) {
+      add(
+        section,
+        'fail',
+        `consumer group ${groupId}`,
+        `no group coordinator (COORDINATOR_NOT_AVAILABLE): the offsets topic __consumer_offsets does not exist and the brokers are not creating it`,
+        `the brokers' offsets.topic.replication.factor (default 3) must not exceed the ${brokers} live broker${brokers === 1 ? '' : 's'}: lower it, or start more brokers`,
+      );
+    } else {
+      add(section, 'fail', `consumer group ${groupId}`, c.summary, c.hint);
+    }
+    return false;
+  }
+}
+
+async function groupLag(admin: KafkaJS.Admin, ctx: CheckContext, groupId: string): Promise<number> {
+  const topics = ctx.config.topics.names;
+  const committed = await admin.fetchOffsets({ groupId, topics: [...topics], timeout: budget(ctx, 2000) });
+  let lag = 0;
+  for (const { topic, partitions } of committed) {
+    const ends = await admin.fetchTopicOffsets(topic, {
+      timeout: budget(ctx, 2000),
+      isolationLevel: KafkaJS.IsolationLevel.READ_UNCOMMITTED,
+    });
+    for (const p of partitions) {
+      const high = Number(ends.find((e) => e.partition === p.partition)?.high ?? 0);
+      const done = Number(p.offset);
+      lag += Math.max(0, high - Math.max(done, 0));
+    }
+  }
+  return lag;
+}
+
+/** A standalone admin client for the topic and group checks; closed by the caller with closeAdmin(). */
+export async function openAdmin(ctx: CheckContext): Promise<KafkaJS.Admin> {
+  const admin = createAdmin(ctx.config, new ClientLogRecorder('diagnose-admin'));
+  await admin.connect();
+  return admin;
+}
+
+export function closeAdmin(admin: KafkaJS.Admin): Promise<void> {
+  return disposeInBackground('the diagnose admin client', () => admin.disconnect(), silentLog, 1000);
+}
