@@ -115,5 +115,9 @@ export function javaArgs(layout: BrokerLayout, heap: string): string[] {
 
 /** A Kafka cluster id: 16 random bytes, URL-safe base64 without padding (as `kafka-storage random-uuid`). */
 export function newClusterId(): string {
-  return randomBytes(16).toString('base64url');
+  // Like Kafka's Uuid.randomUuid(): an id starting with "-" would read as an option on a command line.
+  for (;;) {
+    const id = randomBytes(16).toString('base64url');
+    if (!id.startsWith('-')) return id;
+  }
 }

@@ -1,8 +1,9 @@
 /** The Kafka-level troubleshooting checks: connection and authentication, advertised brokers, topics, the group. */
-import { KafkaJS, RdKafka } from '@confluentinc/kafka-javascript';
+import { type KafkaJS, RdKafka } from '@confluentinc/kafka-javascript';
 import { librdkafkaProperties } from '../config/librdkafka.js';
 import { classifyKafkaError } from '../errors/classify.js';
 import { createAdmin, disposeInBackground, watchClients } from '../init/clients.js';
+import { inspectGroup } from '../init/group.js';
 import { ClientLogRecorder, levelOfSeverity } from '../observability/client-log.js';
 import { silentLog } from '../observability/log.js';
 import { budget, type CheckContext, reach } from './checks.js';
@@ -141,7 +142,7 @@ export async function checkTopics(section: Section, ctx: CheckContext, admin: Ka
   return ok;
 }
 
-/** The group's coordinator, state, members and lag, read without joining it. */
+/** The group's state, coordinator and lag, read without joining it (and without DescribeConsumerGroups: see init/group.ts). */
 export async function checkGroup(
   section: Section,
   ctx: CheckContext,
@@ -154,25 +155,26 @@ export async function checkGroup(
     return true;
   }
   try {
-    const { groups } = await admin.describeGroups([groupId], { timeout: budget(ctx, 3000) });
-    const group = groups[0];
-    if (group?.error) throw group.error;
-    const states = ['unknown', 'preparing-rebalance', 'completing-rebalance', 'stable', 'dead', 'empty'];
-    const coordinator = group?.coordinator
-      ? `${group.coordinator.host}:${group.coordinator.port} (broker ${group.coordinator.id})`
-      : 'unknown';
-    const lag = await groupLag(admin, ctx, groupId).catch(() => undefined);
+    const recorder = new ClientLogRecorder('diagnose-group');
+    const group = await watchClients(
+      inspectGroup(admin, ctx.config, groupId, recorder, () => budget(ctx, 3000)),
+      {
+        operation: `inspecting group ${groupId}`,
+        timeoutMs: budget(ctx, 4000),
+        recorders: [recorder],
+      },
+    );
     add(
       section,
       'pass',
       `consumer group ${groupId}`,
-      `coordinator ${coordinator}, state ${states[group?.state ?? 0]}, ${group?.members.length ?? 0} members${lag === undefined ? '' : `, lag ${lag}`}`,
+      `the coordinator answers; state ${group.state}, lag ${group.lag}`,
     );
     return true;
   } catch (error) {
     const c = classifyKafkaError(error);
     const brokers = metadata.brokers.length;
-    if (!metadata.topics.includes('__consumer_offsets') && (c.code === -185 || c.code === 15)) {
+    if (!metadata.topics.includes('__consumer_offsets') && (c.code === -185 || c.code === 15 || c.code === 14)) {
       add(
         section,
         'fail',
@@ -185,24 +187,6 @@ export async function checkGroup(
     }
     return false;
   }
-}
-
-async function groupLag(admin: KafkaJS.Admin, ctx: CheckContext, groupId: string): Promise<number> {
-  const topics = ctx.config.topics.names;
-  const committed = await admin.fetchOffsets({ groupId, topics: [...topics], timeout: budget(ctx, 2000) });
-  let lag = 0;
-  for (const { topic, partitions } of committed) {
-    const ends = await admin.fetchTopicOffsets(topic, {
-      timeout: budget(ctx, 2000),
-      isolationLevel: KafkaJS.IsolationLevel.READ_UNCOMMITTED,
-    });
-    for (const p of partitions) {
-      const high = Number(ends.find((e) => e.partition === p.partition)?.high ?? 0);
-      const done = Number(p.offset);
-      lag += Math.max(0, high - Math.max(done, 0));
-    }
-  }
-  return lag;
 }
 
 /** A standalone admin client for the topic and group checks; closed by the caller with closeAdmin(). */

@@ -52,7 +52,7 @@ interface LogPattern {
   describe: (match: RegExpMatchArray) => string;
 }
 
-/** Specific causes librdkafka only logs, most specific first. */
+/** Specific causes librdkafka only logs: the ones no retry can fix first, then the transient ones. */
 export const LOG_PATTERNS: readonly LogPattern[] = [
   {
     pattern: /SASL authentication error: (.*?)(?: \(after \d+ms.*)?$/,
@@ -81,6 +81,8 @@ export const LOG_PATTERNS: readonly LogPattern[] = [
     code: -193,
     describe: (m) => `cannot resolve ${m[1]}`,
   },
+  { pattern: /Topic authorization failed/i, code: 29, describe: () => 'topic authorization failed' },
+  { pattern: /Group authorization failed/i, code: 30, describe: () => 'group authorization failed' },
   {
     pattern: /FindCoordinator response error: (?:COORDINATOR_NOT_AVAILABLE|Broker: Coordinator not available)/,
     code: 15,
@@ -91,8 +93,6 @@ export const LOG_PATTERNS: readonly LogPattern[] = [
     code: 14,
     describe: () => 'the coordinator is loading the group',
   },
-  { pattern: /Topic authorization failed/i, code: 29, describe: () => 'topic authorization failed' },
-  { pattern: /Group authorization failed/i, code: 30, describe: () => 'group authorization failed' },
   {
     pattern: /Connect to (\S+) failed: Connection refused/,
     code: -195,

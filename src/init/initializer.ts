@@ -394,7 +394,13 @@ export class KafkaInitializer {
         1,
         Math.min(this.config().init.coordinatorWaitTimeoutMs, invocation.deadline.remainingMs()),
       );
-      this.#lastProbe = await probeCluster(admin, this.config(), timeoutMs, this.#recorders.all());
+      this.#lastProbe = await probeCluster(
+        admin,
+        this.config(),
+        timeoutMs,
+        this.#recorders.all(),
+        this.#recorders.create('consumer'),
+      );
     } catch (error) {
       const classification = this.#explain(classifyKafkaError(error));
       this.#lastFailure = { at: Date.now(), classification };

@@ -6,8 +6,7 @@ import type { KafkaJS } from '@confluentinc/kafka-javascript';
 import type { KafkaConfig } from '../config/load.js';
 import type { ClientLogRecorder } from '../observability/client-log.js';
 import { watchClients } from './clients.js';
-
-const GROUP_STATES = ['unknown', 'preparing-rebalance', 'completing-rebalance', 'stable', 'dead', 'empty'];
+import { type GroupView, inspectGroup } from './group.js';
 
 export interface ProbeResult {
   ok: boolean;
@@ -15,7 +14,7 @@ export interface ProbeResult {
   durationMs: number;
   topics?: number;
   missingTopics?: string[];
-  group?: { id: string; state: string; members: number; coordinator: string | null };
+  group?: GroupView;
   error?: string;
 }
 
@@ -24,10 +23,15 @@ export async function probeCluster(
   config: KafkaConfig,
   timeoutMs: number,
   recorders: ClientLogRecorder[],
+  observer: ClientLogRecorder,
 ): Promise<ProbeResult> {
   const started = Date.now();
   const bounded = <T>(work: Promise<T>, operation: string) =>
-    watchClients(work, { operation, timeoutMs: Math.max(1, timeoutMs - (Date.now() - started)), recorders });
+    watchClients(work, {
+      operation,
+      timeoutMs: Math.max(1, timeoutMs - (Date.now() - started)),
+      recorders: [...recorders, observer],
+    });
   const budget = () => Math.max(1, timeoutMs - (Date.now() - started) - 250);
 
   const topics = await bounded(admin.listTopics({ timeout: budget() }), 'health check: metadata');
@@ -41,21 +45,11 @@ export async function probeCluster(
   };
   const groupId = config.consumer.groupId;
   if (groupId) {
-    const { groups } = await bounded(
-      admin.describeGroups([groupId], { timeout: budget() }),
+    const group = await bounded(
+      inspectGroup(admin, config, groupId, observer, budget),
       'health check: group coordinator',
     );
-    const group = groups[0];
-    if (group?.error) throw group.error;
-    const coordinator = group?.coordinator
-      ? `${group.coordinator.host}:${group.coordinator.port} (broker ${group.coordinator.id})`
-      : null;
-    result.group = {
-      id: groupId,
-      state: GROUP_STATES[group?.state ?? 0] ?? 'unknown',
-      members: group?.members.length ?? 0,
-      coordinator,
-    };
+    result.group = group;
   }
   if (missingTopics.length > 0) result.error = `topics missing: ${missingTopics.join(', ')}`;
   result.durationMs = Date.now() - started;

@@ -7,7 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Classification, classifyKafkaError } from '../../src/errors/classify.js';
 import { AttemptTimeoutError } from '../../src/errors/errors.js';
-import { kafkaAcls, useBroker } from '../support/brokers.js';
+import { createDeniedTopic, useBroker } from '../support/brokers.js';
 import { clientFor, closedPort, envFor } from '../support/env.js';
 import { createTopic, uniqueName } from '../support/kafka.js';
 import { createTestPki, type TestPki } from '../support/pki.js';
@@ -126,17 +126,7 @@ describe('with an authorizer and a topic the client may not use', () => {
 
   it('producing is TOPIC_AUTHORIZATION_FAILED, and consuming logs it while retrying forever', async () => {
     // Prepare: the topic has an ACL for someone else only
-    const topic = uniqueName('denied');
-    await createTopic(topic, 1, 'acl');
-    await kafkaAcls(broker(), [
-      '--add',
-      '--allow-principal',
-      'User:someone-else',
-      '--operation',
-      'All',
-      '--topic',
-      topic,
-    ]);
+    const topic = await createDeniedTopic('acl', broker(), 'denied');
     const env = envFor('SASL_SSL', broker());
 
     // Act

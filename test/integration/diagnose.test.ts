@@ -12,7 +12,7 @@ import { stopBroker } from '../../scripts/kafka/broker.js';
 import { issueCertificate } from '../../scripts/kafka/certs.js';
 import { readConnection } from '../../scripts/kafka/connection.js';
 import { REPO_ROOT } from '../../scripts/kafka/layout.js';
-import { kafkaAcls, startTestBroker, useBroker } from '../support/brokers.js';
+import { createDeniedTopic, startTestBroker, useBroker } from '../support/brokers.js';
 import { closedPort, envFor } from '../support/env.js';
 import { createTopic, uniqueName } from '../support/kafka.js';
 import { createTestPki, type TestPki } from '../support/pki.js';
@@ -25,6 +25,8 @@ interface Run {
 
 let dir: string;
 let pki: TestPki;
+/** Every output of every run in this file, scanned for secrets at the end. */
+const outputs: string[] = [];
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'lambda-kafka-diagnose-'));
   pki = createTestPki();
@@ -53,8 +55,10 @@ function command(name: 'diagnose' | 'health', env: Record<string, string>, ...fl
       process.execPath,
       [join(REPO_ROOT, 'bin/lambda-kafka.mjs'), name, '--env-file', file, ...flags],
       { cwd: REPO_ROOT, env: { PATH: process.env.PATH }, timeout: 30_000 },
-      (error, stdout, stderr) =>
-        resolve({ code: error ? Number(error.code ?? 1) : 0, output: stdout + stderr, ms: Date.now() - started }),
+      (error, stdout, stderr) => {
+        outputs.push(stdout + stderr);
+        resolve({ code: error ? Number(error.code ?? 1) : 0, output: stdout + stderr, ms: Date.now() - started });
+      },
     );
   });
 }
@@ -188,6 +192,8 @@ describe('against the default broker', () => {
   });
 
   it('a wrong SASL password', async () => {
+    const json = await diagnose({ ...base(), KAFKA_SASL_PASSWORD: 'diagnose-wrong-password' }, '--json');
+    expect(JSON.parse(json.output)).toMatchObject({ ok: false });
     const run = await diagnose({ ...base(), KAFKA_SASL_PASSWORD: 'diagnose-wrong-password' });
     expectFinding(
       run,
@@ -265,22 +271,29 @@ describe('a topic the principal may not use', () => {
   const broker = useBroker('diag-acl');
 
   it('names the topic and the missing authorization', async () => {
-    const topic = uniqueName('secret-orders');
-    await createTopic(topic, 1, 'diag-acl');
-    await kafkaAcls(broker(), [
-      '--add',
-      '--allow-principal',
-      'User:someone-else',
-      '--operation',
-      'All',
-      '--topic',
-      topic,
-    ]);
+    const topic = await createDeniedTopic('diag-acl', broker(), 'secret-orders');
     const run = await diagnose({ ...envFor('SASL_SSL', broker()), KAFKA_TOPICS: topic });
     expectFinding(
       run,
       new RegExp(`topic ${topic}: this principal is not authorized for it \\(TOPIC_AUTHORIZATION_FAILED\\)`),
       /grant it an ACL/,
     );
+  });
+});
+
+describe('every run above', () => {
+  it('printed no secret: no SASL password, no key material, text or JSON', () => {
+    const connection = readConnection();
+    const secrets = [
+      connection.listeners.SASL_SSL.password as string,
+      'diagnose-wrong-password',
+      ...[connection.listeners.SSL.keyFile as string, pki.foreignKeyFile].flatMap((file) =>
+        readFileSync(file, 'utf8')
+          .split('\n')
+          .filter((line) => line.length >= 40 && !line.startsWith('-----')),
+      ),
+    ];
+    expect(outputs.length).toBeGreaterThanOrEqual(13);
+    for (const output of outputs) for (const secret of secrets) expect(output.includes(secret)).toBe(false);
   });
 });

@@ -1,9 +1,11 @@
 /** Extra local brokers for one test file: started before its tests, stopped after them. */
 import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll } from 'vitest';
 import { startBroker, stopBroker } from '../../scripts/kafka/broker.js';
 import type { BrokerConnection } from '../../scripts/kafka/connection.js';
 import { javaCommand, LIB_CLASSPATH } from '../../scripts/kafka/jars.js';
+import { createTopic } from './kafka.js';
 
 /** Port bases reserved per test broker, so test files running in parallel never collide. */
 export const TEST_BROKERS = {
@@ -77,6 +79,26 @@ export function startTestBroker(
     host: settings.host,
     ...options,
   });
+}
+
+/** A new topic on broker `name` whose only ACL is for someone else: every other principal is denied. */
+export async function createDeniedTopic(
+  name: keyof typeof TEST_BROKERS,
+  connection: BrokerConnection,
+  prefix: string,
+): Promise<string> {
+  const topic = `${prefix}-${randomUUID().slice(0, 8)}`;
+  await createTopic(topic, 1, name);
+  await kafkaAcls(connection, [
+    '--add',
+    '--allow-principal',
+    'User:someone-else',
+    '--operation',
+    'All',
+    '--topic',
+    topic,
+  ]);
+  return topic;
 }
 
 /** Kafka's own kafka-acls tool against a broker's PLAINTEXT listener. */
