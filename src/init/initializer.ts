@@ -399,7 +399,7 @@ export class KafkaInitializer {
         this.config(),
         timeoutMs,
         this.#recorders.all(),
-        this.#recorders.create('consumer'),
+        this.#recorders.detached('group-probe'),
       );
     } catch (error) {
       const classification = this.#explain(classifyKafkaError(error));

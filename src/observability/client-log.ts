@@ -104,6 +104,11 @@ export class ClientRecorders {
     return recorder;
   }
 
+  /** A recorder for a short-lived helper client: same log and metrics, not one of the current clients. */
+  detached(kind: string): ClientLogRecorder {
+    return new ClientLogRecorder(kind, this.#log, this.#options);
+  }
+
   all(): ClientLogRecorder[] {
     return [...this.#current.values()];
   }
