@@ -2,12 +2,11 @@
  * The troubleshooting checks of the seed (docker ps, nc -zv, openssl s_client / x509 / verify) done
  * for the user: each a ✓ / ✗ with the finding and the fix. The Kafka-level ones are in kafka-checks.ts.
  */
-import { readFile } from 'node:fs/promises';
 import type { KafkaConfig, PemSource } from '../config/load.js';
 import { CertificateError } from '../errors/errors.js';
 import type { Deadline } from '../retry/deadline.js';
 import { validateCertificates } from '../ssl/certificates.js';
-import { describeSource } from '../ssl/sources.js';
+import { describeSource, readSource } from '../ssl/sources.js';
 import { type HostPort, parseHostPort, resolveHost, tcpReach, tlsHandshake } from './network.js';
 import { add, type Section } from './report.js';
 
@@ -84,13 +83,11 @@ export async function reach(
   }
 }
 
+/** The PEM text of a source, or undefined when it cannot be read (the certificate check reports why). */
 async function pemText(source: PemSource | undefined): Promise<string | undefined> {
   if (!source) return undefined;
-  try {
-    return source.kind === 'file' ? await readFile(source.path, 'utf8') : source.pem.reveal();
-  } catch {
-    return undefined;
-  }
+  const read = await readSource(source);
+  return read.ok ? read.text : undefined;
 }
 
 /** The TLS handshake with each reachable bootstrap broker, with the configured CA and client certificate. */

@@ -4,7 +4,7 @@ import { librdkafkaProperties } from '../config/librdkafka.js';
 import { classifyKafkaError } from '../errors/classify.js';
 import { createAdmin, disposeInBackground, watchClients } from '../init/clients.js';
 import { inspectGroup } from '../init/group.js';
-import { ClientLogRecorder, levelOfSeverity } from '../observability/client-log.js';
+import { ClientLogRecorder } from '../observability/client-log.js';
 import { silentLog } from '../observability/log.js';
 import { budget, type CheckContext, reach } from './checks.js';
 import { add, type Section } from './report.js';
@@ -21,9 +21,7 @@ export async function checkConnection(section: Section, ctx: CheckContext): Prom
     ...librdkafkaProperties(ctx.config, 'producer'),
     'socket.connection.setup.timeout.ms': 3000,
   } as RdKafka.ProducerGlobalConfig);
-  client.on('event.log', (line: { severity: number; fac: string; message: string }) =>
-    recorder[levelOfSeverity(line.severity)](line.message, { fac: line.fac }),
-  );
+  recorder.follow(client);
   const timeoutMs = budget(ctx, 4000);
   const connecting = new Promise<RdKafka.Metadata>((resolve, reject) =>
     client.connect({ timeout: timeoutMs - 200 }, (err, metadata) => (err ? reject(err) : resolve(metadata))),

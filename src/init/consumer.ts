@@ -8,7 +8,7 @@ import { RdKafka } from '@confluentinc/kafka-javascript';
 import { librdkafkaProperties } from '../config/librdkafka.js';
 import type { KafkaConfig } from '../config/load.js';
 import { AttemptTimeoutError } from '../errors/errors.js';
-import { type ClientLogRecorder, levelOfSeverity } from '../observability/client-log.js';
+import type { ClientLogRecorder } from '../observability/client-log.js';
 
 export type KafkaMessage = RdKafka.Message;
 export interface TopicPartitionOffset {
@@ -64,9 +64,7 @@ export class ManagedConsumer {
       // oldest message, so nothing produced before its first join is skipped.
       { 'auto.offset.reset': 'earliest' },
     );
-    this.client.on('event.log', (line: { severity: number; fac: string; message: string }) =>
-      recorder[levelOfSeverity(line.severity)](line.message, { fac: line.fac }),
-    );
+    recorder.follow(this.client);
     this.client.on('event.error', (error: { message: string }) =>
       recorder.error(`Error: ${error.message}`, { fac: 'ERROR' }),
     );

@@ -16,7 +16,7 @@ import { type KafkaJS, RdKafka } from '@confluentinc/kafka-javascript';
 import { librdkafkaProperties } from '../config/librdkafka.js';
 import type { KafkaConfig } from '../config/load.js';
 import { classifyKafkaError } from '../errors/classify.js';
-import { type ClientLogRecorder, levelOfSeverity } from '../observability/client-log.js';
+import type { ClientLogRecorder } from '../observability/client-log.js';
 import { COMMON_OVERRIDES } from './clients.js';
 
 const STATES = ['unknown', 'preparing-rebalance', 'completing-rebalance', 'stable', 'dead', 'empty'];
@@ -78,9 +78,7 @@ export async function inspectGroup(
     } as RdKafka.ConsumerGlobalConfig,
     {},
   );
-  observer.on('event.log', (line: { severity: number; fac: string; message: string }) =>
-    recorder[levelOfSeverity(line.severity)](line.message, { fac: line.fac }),
-  );
+  recorder.follow(observer);
   const connecting = call<RdKafka.Metadata>((done) => observer.connect({ timeout: timeoutMs() }, done));
   try {
     const metadata = await connecting;

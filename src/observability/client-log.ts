@@ -66,6 +66,16 @@ export class ClientLogRecorder {
   error(message: string, extra?: Extra): void {
     this.#record('error', message, extra);
   }
+  /**
+   * Records a client of the binding's RdKafka API (the KafkaJS-style clients take the recorder as
+   * their `kafkaJS.logger` instead): librdkafka's log lines, at their severity.
+   */
+  follow(client: {
+    on(event: 'event.log', listener: (line: { severity: number; fac: string; message: string }) => void): unknown;
+  }): void {
+    client.on('event.log', (line) => this.#record(levelOfSeverity(line.severity), line.message, { fac: line.fac }));
+  }
+
   namespace(): this {
     return this;
   }
@@ -77,8 +87,8 @@ export class ClientLogRecorder {
   }
 }
 
-/** librdkafka syslog severities (0-7) → log levels, for clients whose `event.log` is wired by hand. */
-export function levelOfSeverity(severity: number): keyof Log {
+/** librdkafka syslog severities (0-7) → log levels. */
+function levelOfSeverity(severity: number): keyof Log {
   if (severity <= 3) return 'error';
   if (severity === 4) return 'warn';
   if (severity <= 6) return 'info';
