@@ -13,7 +13,6 @@ import { type CertificatePaths, ensureCertificates } from './certs.js';
 import {
   type BrokerConnection,
   type BrokerPorts,
-  CLIENT_LISTENERS,
   type ClientListener,
   type ListenerConnection,
   portsFrom,
@@ -317,5 +316,3 @@ export function listBrokers(): { name: string; pid: number | undefined; ports: B
     return { name, pid: runningPid(layout), ports: state ? portsFrom(state.portBase) : undefined };
   });
 }
-
-export { CLIENT_LISTENERS };

@@ -14,7 +14,6 @@ export class Invocation {
   readonly context: InvocationContext;
   readonly deadline: Deadline;
   readonly coldStart: boolean;
-  readonly startedAt = Date.now();
   /**
    * How long the environment was frozen before this invocation, when that was longer than broker
    * connections or group membership are known to survive; undefined otherwise.

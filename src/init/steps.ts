@@ -83,8 +83,6 @@ export async function runAdmin(
 export interface ClusterView {
   /** Topics the cluster reported, internal ones (`__consumer_offsets`, …) included. */
   topics: readonly string[];
-  /** Broker ids hosting partitions of the configured topics. */
-  brokers: readonly number[];
 }
 
 async function connectProducer(ctx: StepContext, deliveryTimeoutMs: number): Promise<KafkaJS.Producer> {
@@ -106,7 +104,7 @@ async function connectProducer(ctx: StepContext, deliveryTimeoutMs: number): Pro
 
 export async function runBrokerHealth(ctx: StepContext, admin: KafkaJS.Admin): Promise<StageRun<ClusterView>> {
   if (!ctx.config.init.startupHealthCheck) {
-    return { value: { topics: [], brokers: [] }, skipped: 'KAFKA_STARTUP_HEALTH_CHECK=false' };
+    return { value: { topics: [] }, skipped: 'KAFKA_STARTUP_HEALTH_CHECK=false' };
   }
   ctx.log.info('Verifying Kafka broker health', { bootstrapServers: ctx.config.bootstrapServers });
   const topics = await watchClients(admin.listTopics({ timeout: Math.max(1, ctx.timeoutMs - 250) }), {
@@ -116,7 +114,7 @@ export async function runBrokerHealth(ctx: StepContext, admin: KafkaJS.Admin): P
   });
   const count = topics.filter((name) => !name.startsWith('__')).length;
   ctx.log.info(`✓ Kafka cluster is healthy: ${count} topics found`);
-  return { value: { topics, brokers: [] } };
+  return { value: { topics } };
 }
 
 /** Verifies KAFKA_TOPICS exist; creates the missing ones when KAFKA_CREATE_TOPICS=true. */
