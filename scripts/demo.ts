@@ -6,6 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { startBroker, stopBroker } from './kafka/broker.js';
+import { listenerEnvironment } from './kafka/connection.js';
 import { DEFAULT_BROKER } from './kafka/layout.js';
 import { type InvokeResult, LambdaEnvironment } from './lambda/environment.js';
 
@@ -38,12 +39,7 @@ async function localEnvironment(): Promise<{ env: Record<string, string>; starte
   return {
     startedBroker: true,
     env: {
-      KAFKA_BOOTSTRAP_SERVERS: sasl.bootstrapServers,
-      KAFKA_USE_SSL: 'true',
-      KAFKA_SSL_CAFILE: sasl.caFile as string,
-      KAFKA_SASL_MECHANISM: sasl.saslMechanism as string,
-      KAFKA_SASL_USERNAME: sasl.username as string,
-      KAFKA_SASL_PASSWORD: sasl.password as string,
+      ...listenerEnvironment(sasl),
       KAFKA_TOPICS: 'demo-orders',
       KAFKA_CREATE_TOPICS: 'true',
       KAFKA_CONSUMER_GROUP_ID: 'lambda-kafka-demo',

@@ -47,3 +47,16 @@ export function readConnection(name = DEFAULT_BROKER): BrokerConnection {
     });
   }
 }
+
+/** The library's environment variables (KAFKA_*) for reaching one listener, as a deployment would set them. */
+export function listenerEnvironment(listener: ListenerConnection): Record<string, string> {
+  const env: Record<string, string> = { KAFKA_BOOTSTRAP_SERVERS: listener.bootstrapServers };
+  if (listener.securityProtocol !== 'PLAINTEXT') env.KAFKA_USE_SSL = 'true';
+  if (listener.caFile) env.KAFKA_SSL_CAFILE = listener.caFile;
+  if (listener.certFile) env.KAFKA_SSL_CERTFILE = listener.certFile;
+  if (listener.keyFile) env.KAFKA_SSL_KEYFILE = listener.keyFile;
+  if (listener.saslMechanism) env.KAFKA_SASL_MECHANISM = listener.saslMechanism;
+  if (listener.username) env.KAFKA_SASL_USERNAME = listener.username;
+  if (listener.password) env.KAFKA_SASL_PASSWORD = listener.password;
+  return env;
+}

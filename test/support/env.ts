@@ -2,7 +2,7 @@
 import { createServer } from 'node:net';
 import { KafkaJS } from '@confluentinc/kafka-javascript';
 import type { BrokerConnection, ClientListener } from '../../scripts/kafka/connection.js';
-import { readConnection } from '../../scripts/kafka/connection.js';
+import { listenerEnvironment, readConnection } from '../../scripts/kafka/connection.js';
 import { type ClientType, librdkafkaProperties } from '../../src/config/librdkafka.js';
 import { loadConfig } from '../../src/config/load.js';
 import { ClientLogRecorder } from '../../src/observability/client-log.js';
@@ -11,16 +11,7 @@ export function envFor(
   listener: ClientListener,
   connection: BrokerConnection = readConnection(),
 ): Record<string, string> {
-  const l = connection.listeners[listener];
-  const env: Record<string, string> = { KAFKA_BOOTSTRAP_SERVERS: l.bootstrapServers };
-  if (listener !== 'PLAINTEXT') env.KAFKA_USE_SSL = 'true';
-  if (l.caFile) env.KAFKA_SSL_CAFILE = l.caFile;
-  if (l.certFile) env.KAFKA_SSL_CERTFILE = l.certFile;
-  if (l.keyFile) env.KAFKA_SSL_KEYFILE = l.keyFile;
-  if (l.saslMechanism) env.KAFKA_SASL_MECHANISM = l.saslMechanism;
-  if (l.username) env.KAFKA_SASL_USERNAME = l.username;
-  if (l.password) env.KAFKA_SASL_PASSWORD = l.password;
-  return env;
+  return listenerEnvironment(connection.listeners[listener]);
 }
 
 /** A binding client of `type` built from `env` the way the library builds them, with its log recorded. */
