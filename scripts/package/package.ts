@@ -1,0 +1,118 @@
+/**
+ * The deployment package for one Lambda runtime: the handler bundles and the binding built for that
+ * runtime's Node major, staged, checked and zipped.
+ *
+ *   1. the binding for the runtime (scripts/package/binding.ts; cached in .build/binding/)
+ *   2. the bundles (esbuild.config.mjs), for the same Node major
+ *   3. staged in .build/package/<runtime>/: only the files a function loads
+ *   4. refused unless every native file needs nothing Lambda lacks (native-check.ts)
+ *   5. each bundle imported from the staged tree by the runtime's own Node, with no other module path
+ *   6. zipped reproducibly into .build/package/lambda-kafka-<runtime>.zip
+ */
+import { execFileSync } from 'node:child_process';
+import { chmodSync, cpSync, mkdirSync, readdirSync, rmSync, statSync, utimesSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { bundleHandlers, HANDLERS } from '../../esbuild.config.mjs';
+import { ensureNodeRuntime, type LambdaRuntime, type NodeRuntime } from '../lambda/runtimes.js';
+import { ensureLambdaBinding, type LambdaBinding, NATIVE_DIR } from './binding.js';
+import { PACKAGE_DIR, packageZip } from './layout.js';
+import { assertDeployable, type NativeFile } from './native-check.js';
+
+/** One fixed time for every entry, so the same inputs give the same zip (and the same CodeSha256). */
+const FIXED_MTIME = new Date('2020-01-01T00:00:00Z');
+
+export interface BuiltPackage {
+  runtime: LambdaRuntime;
+  node: NodeRuntime;
+  binding: LambdaBinding;
+  staged: string;
+  zip: string;
+  zipBytes: number;
+  nativeFiles: (NativeFile & { bytes: number })[];
+}
+
+function* walk(dir: string): Generator<string> {
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) yield* walk(path);
+    else yield path;
+  }
+}
+
+/** Imports every bundle from the staged tree with the runtime's Node and nothing else on the module path. */
+function assertBundlesLoad(staged: string, node: NodeRuntime): void {
+  for (const name of HANDLERS) {
+    const script = `const m = await import('./dist/${name}/index.mjs'); if (typeof m.handler !== 'function') throw new Error('no handler export');`;
+    try {
+      execFileSync(node.bin, ['--input-type=module', '-e', script], {
+        cwd: staged,
+        env: { PATH: process.env.PATH, KAFKA_BOOTSTRAP_SERVERS: 'localhost:9092' },
+        stdio: 'pipe',
+      });
+    } catch (error) {
+      throw new Error(
+        `dist/${name}/index.mjs does not load from the package's files under Node.js ${node.version}:\n${(error as { stderr?: Buffer }).stderr ?? error}`,
+      );
+    }
+  }
+}
+
+/** A zip with sorted entries, fixed times and world-readable files (Lambda runs the code as another user). */
+function zipTree(dir: string, zip: string): void {
+  const files = [...walk(dir)].map((file) => relative(dir, file)).sort();
+  for (const file of files) {
+    chmodSync(join(dir, file), 0o644);
+    utimesSync(join(dir, file), FIXED_MTIME, FIXED_MTIME);
+  }
+  rmSync(zip, { force: true });
+  try {
+    execFileSync('zip', ['-X', '-D', '-q', '-9', zip, '-@'], { cwd: dir, input: files.join('\n'), stdio: 'pipe' });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+      throw new Error('zip is not installed: apt-get install zip (it writes the deployment package).');
+    }
+    throw error;
+  }
+}
+
+export async function buildPackage(
+  runtime: LambdaRuntime,
+  log: (line: string) => void = console.log,
+): Promise<BuiltPackage> {
+  const node = ensureNodeRuntime(runtime, log);
+  const binding = ensureLambdaBinding(node, log);
+
+  const staged = join(PACKAGE_DIR, runtime);
+  rmSync(staged, { recursive: true, force: true });
+  mkdirSync(staged, { recursive: true });
+  await bundleHandlers({ nodeMajor: node.major, outdir: join(staged, 'dist') });
+  cpSync(join(binding.dir, 'node_modules'), join(staged, 'node_modules'), { recursive: true });
+
+  const native = assertDeployable(staged, `Lambda ${runtime} (Amazon Linux 2023, x86_64)`);
+  assertBundlesLoad(staged, node);
+
+  const zip = packageZip(runtime);
+  zipTree(staged, zip);
+  return {
+    runtime,
+    node,
+    binding,
+    staged,
+    zip,
+    zipBytes: statSync(zip).size,
+    nativeFiles: native.map((file) => ({ ...file, bytes: statSync(join(staged, file.path)).size })),
+  };
+}
+
+export function describePackage(built: BuiltPackage): string[] {
+  const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+  return [
+    `${relative(process.cwd(), built.zip)}: ${mb(built.zipBytes)} for ${built.runtime} (Node.js ${built.node.version}, x86_64)`,
+    `  binding ${built.binding.version}, librdkafka ${built.binding.librdkafkaVersion} (${built.binding.features.join(',')})`,
+    ...built.nativeFiles.map(
+      (file) =>
+        `  ${file.path.startsWith(NATIVE_DIR) ? file.path.slice(NATIVE_DIR.length + 1) : file.path}: ${mb(file.bytes)}, needs ${file.needed.join(' ')}`,
+    ),
+    '  every native file needs only glibc ≤ 2.34, libstdc++, libgcc_s, libm or a library in the package',
+  ];
+}
