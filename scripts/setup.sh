@@ -1,16 +1,20 @@
 #!/usr/bin/env bash
 # One set-up step for the README's commands and CI: checks the toolchain, installs the
 # system headers only when the native binding must be built from source, and installs
-# node_modules. Idempotent: a second run with nothing changed takes about a second.
+# node_modules. With --tests, also what the test suite needs beyond that: cfn-lint, and the
+# Lambda package's binding built for each runtime (so that no test competes with a compiler).
+# Idempotent: a second run with nothing changed takes a few seconds.
 set -euo pipefail
+for_tests=false
+[[ "${1:-}" == --tests ]] && for_tests=true
 cd "$(dirname "$0")/.."
 
 say() { printf '[setup] %s\n' "$*"; }
 die() { printf '[setup] error: %s\n' "$*" >&2; exit 1; }
 
 # --- toolchain -------------------------------------------------------------------------
-node_major="$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null)" || die "Node.js is not installed: install Node.js 20 (Lambda runtime nodejs20.x)."
-[[ "$node_major" == 20 ]] || say "warning: Node.js $(node -v) found; Lambda runs nodejs20.x, which is what this project is tested on."
+node_major="$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null)" || die "Node.js is not installed: install Node.js 20 or newer."
+(( node_major >= 20 )) || die "Node.js $(node -v) is too old: the tools need Node.js 20 or newer (the functions themselves run on the Lambda runtime's own Node, nodejs22.x by default)."
 command -v java >/dev/null || die "java is not installed: the local Kafka broker needs Java 17+ (apt-get install openjdk-17-jre-headless)."
 command -v mvn >/dev/null || die "mvn is not installed: the Kafka jars are resolved from Maven Central (apt-get install maven)."
 command -v openssl >/dev/null || die "openssl is not installed: it generates the local broker's test certificates."
@@ -23,10 +27,12 @@ apt_install() {
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "$@" >/dev/null
 }
 
-# kcat is the independent client the tests read messages back with; unzip opens the deployment package.
-for tool in kcat unzip; do
+# kcat is the independent client the tests read messages back with; zip writes the deployment
+# package and unzip opens it; readelf (binutils) checks its native files.
+for tool in kcat unzip zip readelf; do
   if ! command -v "$tool" >/dev/null; then
-    if can_apt; then apt_install "$tool"; else say "warning: $tool not found; the tests that use it will fail (apt-get install $tool)."; fi
+    pkg="$tool"; [[ "$tool" == readelf ]] && pkg=binutils
+    if can_apt; then apt_install "$pkg"; else say "warning: $tool not found; the tests that use it will fail (apt-get install $tool)."; fi
   fi
 done
 
@@ -34,9 +40,7 @@ done
 stamp=node_modules/.lambda-kafka-setup
 want="$(sha256sum package-lock.json | cut -d' ' -f1) node-abi-$(node -p process.versions.modules)"
 binding_ok() { node -e "require('@confluentinc/kafka-javascript')" >/dev/null 2>&1; }
-if [[ -f "$stamp" && "$(cat "$stamp")" == "$want" ]] && binding_ok; then
-  exit 0
-fi
+install_node_modules() {
 
 # The binding's install tries a prebuilt binary from GitHub first and falls back to a source
 # build. The default source build downloads zlib/OpenSSL/zstd/curl; CKJS_LINKING=dynamic links
@@ -64,3 +68,24 @@ npm ci --no-audit --no-fund --loglevel=error
 binding_ok || die "@confluentinc/kafka-javascript installed but does not load: see the npm output above."
 echo "$want" > "$stamp"
 node -e "const k=require('@confluentinc/kafka-javascript'); console.log('[setup] binding ready: librdkafka ' + k.librdkafkaVersion + ' (' + k.features.join(',') + ')')"
+}
+if ! [[ -f "$stamp" && "$(cat "$stamp")" == "$want" ]] || ! binding_ok; then
+  install_node_modules
+fi
+$for_tests || exit 0
+
+# --- what the tests need beyond that -----------------------------------------------------
+# cfn-lint (PyPI) lints the packaged CloudFormation template, from a virtualenv of the project's own.
+venv=.build/python
+if ! "$venv/bin/cfn-lint" --version >/dev/null 2>&1; then
+  say "python venv $venv with cfn-lint"
+  python3 -m venv "$venv" || { can_apt && apt_install python3-venv && python3 -m venv "$venv"; } \
+    || die "python3 -m venv failed: install Python 3 with venv (apt-get install python3-venv)."
+  "$venv/bin/pip" install -q --disable-pip-version-check -r scripts/python-requirements.txt
+fi
+# The Lambda package's binding for each runtime, with its static dependencies (the archives
+# come with the -dev packages above); cached in .build/binding/.
+if ! gcc -print-file-name=libzstd.a | grep -q /; then
+  can_apt && apt_install libssl-dev zlib1g-dev libzstd-dev
+fi
+npx --no-install tsx scripts/package/prepare.ts

@@ -5,8 +5,10 @@
  * outlives its timeout is reported as Lambda reports it, and the environment is discarded.
  */
 import { type ChildProcess, fork } from 'node:child_process';
+import { copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO_ROOT } from '../kafka/layout.js';
+import { chrootCommand, lambdaEnvironment } from './minimal-root.js';
 
 export interface InvokeResult<T = unknown> {
   ok: boolean;
@@ -30,6 +32,12 @@ export interface EnvironmentOptions {
   cleanEnv?: boolean;
   /** Print the environment's output as it arrives (for the demo). */
   echo?: (line: string) => void;
+  /**
+   * Run inside this minimal root (scripts/lambda/minimal-root.ts) with its /var/lang/bin/node and
+   * Lambda's environment variables; `handler` is then a path inside the root, e.g.
+   * /var/task/dist/produce/index.mjs. Implies a clean environment.
+   */
+  root?: string;
 }
 
 export class LambdaEnvironment {
@@ -64,14 +72,27 @@ export class LambdaEnvironment {
   }
 
   static async start(options: EnvironmentOptions): Promise<LambdaEnvironment> {
-    const cwd = options.cwd ?? REPO_ROOT;
     const runtime = options.runtime ?? join(REPO_ROOT, 'scripts/lambda/runtime.mjs');
-    const child = fork(runtime, [options.handler, options.exportName ?? 'handler'], {
-      cwd,
-      execArgv: options.handler.endsWith('.ts') ? ['--import', 'tsx'] : [],
-      env: options.cleanEnv ? { PATH: process.env.PATH ?? '', ...options.env } : { ...process.env, ...options.env },
-      silent: true,
-    });
+    const args = [options.handler, options.exportName ?? 'handler'];
+    let child: ChildProcess;
+    if (options.root) {
+      // The runtime script goes where Lambda keeps its runtime; chroot execs the root's own node.
+      copyFileSync(runtime, join(options.root, 'var/runtime/runtime.mjs'));
+      const chroot = chrootCommand(options.root);
+      child = fork('/var/runtime/runtime.mjs', args, {
+        execPath: chroot.command,
+        execArgv: [...chroot.args, '/var/lang/bin/node'],
+        env: lambdaEnvironment(options.env ?? {}),
+        silent: true,
+      });
+    } else {
+      child = fork(runtime, args, {
+        cwd: options.cwd ?? REPO_ROOT,
+        execArgv: options.handler.endsWith('.ts') ? ['--import', 'tsx'] : [],
+        env: options.cleanEnv ? { PATH: process.env.PATH ?? '', ...options.env } : { ...process.env, ...options.env },
+        silent: true,
+      });
+    }
     const environment = new LambdaEnvironment(child, options.echo);
     await new Promise<void>((resolve, reject) => {
       child.once('message', (message: { type: string }) =>

@@ -15,6 +15,8 @@ if (!modulePath || !process.send) {
   process.exit(2);
 }
 
+// Lambda starts a function in its task root (a minimal root's chroot starts at /).
+if (process.env.LAMBDA_TASK_ROOT) process.chdir(process.env.LAMBDA_TASK_ROOT);
 const functionName = process.env.AWS_LAMBDA_FUNCTION_NAME ?? 'local-function';
 const module = await import(pathToFileURL(resolve(modulePath)).href);
 const handler = module[exportName];

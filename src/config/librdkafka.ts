@@ -37,7 +37,10 @@ function connectionProperties(config: KafkaConfig): RdKafkaProperties {
   if (config.ssl.enabled) {
     Object.assign(
       props,
-      pemProperties(config.ssl.ca, 'ssl.ca.location', 'ssl.ca.pem'),
+      // Without a CA of its own, trust the system store — found by probing the usual places, because
+      // the OpenSSL linked into a self-contained binding looks for it where its build machine kept it
+      // (Debian's /usr/lib/ssl), not where Amazon Linux does (/etc/pki/tls/certs/ca-bundle.crt).
+      config.ssl.ca ? pemProperties(config.ssl.ca, 'ssl.ca.location', 'ssl.ca.pem') : { 'ssl.ca.location': 'probe' },
       pemProperties(config.ssl.certificate, 'ssl.certificate.location', 'ssl.certificate.pem'),
       pemProperties(config.ssl.key, 'ssl.key.location', 'ssl.key.pem'),
     );

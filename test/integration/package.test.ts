@@ -1,55 +1,73 @@
 /**
- * The deployment package: `serverless package` works offline, its template holds the functions,
- * schedules, dashboard and alarms on exactly the metrics the code emits, and its zip runs each
- * handler from an empty directory with plain node (no project node_modules anywhere near).
+ * The deployment package as shipped. `npm run package` builds it for each runtime; its template is
+ * linted with cfn-lint; its zip is unpacked into a minimal root (the runtime's node, glibc,
+ * libstdc++, libgcc_s; no /etc, no CA store, no other library) where the three functions run against
+ * the local broker over SASL_SSL: produce, then consume reads the same messages back, then the health
+ * check is healthy. The root is shown to be minimal: a library that needs one of the build machine's
+ * libraries does not load in it, and the package check refuses it.
  */
-import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readConnection } from '../../scripts/kafka/connection.js';
 import { REPO_ROOT } from '../../scripts/kafka/layout.js';
 import { LambdaEnvironment } from '../../scripts/lambda/environment.js';
+import {
+  buildMinimalRoot,
+  chrootCommand,
+  lambdaEnvironment,
+  type MinimalRoot,
+} from '../../scripts/lambda/minimal-root.js';
+import { ensureNodeRuntime, LAMBDA_RUNTIMES, type LambdaRuntime } from '../../scripts/lambda/runtimes.js';
+import { BUILD_DIR, packageZip } from '../../scripts/package/layout.js';
+import { checkNativeFiles } from '../../scripts/package/native-check.js';
 import type { DrainResult } from '../../src/consume/drain.js';
 import type { HealthStatus } from '../../src/init/health.js';
 import { INIT_STAGES, METRIC_NAMES, stageDurationMetric } from '../../src/observability/metrics.js';
-import { envFor } from '../support/env.js';
 import { createTopic, uniqueName } from '../support/kafka.js';
-import { track } from '../support/lambda.js';
+import { logLines, track } from '../support/lambda.js';
 
 type Resource = { Type: string; Properties: Record<string, unknown> };
-let out: string;
-let unpacked: string;
+const TEMPLATE = join(REPO_ROOT, '.serverless', 'cloudformation-template-update-stack.json');
+const CFN_LINT = join(BUILD_DIR, 'python', 'bin', 'cfn-lint');
+const RUNTIMES = Object.keys(LAMBDA_RUNTIMES) as LambdaRuntime[];
+let template: { Resources: Record<string, Resource> };
 let resources: Record<string, Resource>;
 
+function npmRunPackage(args: string[]): void {
+  const run = spawnSync('npm', ['run', 'package', '--', ...args], { cwd: REPO_ROOT, encoding: 'utf8' });
+  if (run.status !== 0) throw new Error(`npm run package ${args.join(' ')} failed:\n${run.stdout}${run.stderr}`);
+}
+
 beforeAll(() => {
-  out = mkdtempSync(join(tmpdir(), 'lambda-kafka-sls-'));
-  unpacked = mkdtempSync(join(tmpdir(), 'lambda-kafka-unzipped-'));
-  execFileSync(process.execPath, ['esbuild.config.mjs'], { cwd: REPO_ROOT, stdio: 'pipe' });
-  execFileSync(join(REPO_ROOT, 'node_modules/.bin/serverless'), ['package', '--package', out], {
-    cwd: REPO_ROOT,
-    stdio: 'pipe',
-  });
-  resources = JSON.parse(readFileSync(join(out, 'cloudformation-template-update-stack.json'), 'utf8')).Resources;
-  execFileSync('unzip', ['-q', join(out, 'lambda-kafka.zip'), '-d', unpacked]);
-  copyFileSync(join(REPO_ROOT, 'scripts/lambda/runtime.mjs'), join(unpacked, 'runtime.mjs'));
-}, 180_000);
-afterAll(() => {
-  rmSync(out, { recursive: true, force: true });
-  rmSync(unpacked, { recursive: true, force: true });
-});
+  // The default runtime last, so that .serverless/ holds its template.
+  for (const runtime of RUNTIMES.filter((r) => r !== 'nodejs22.x')) npmRunPackage([`--param=runtime=${runtime}`]);
+  npmRunPackage([]);
+  template = JSON.parse(readFileSync(TEMPLATE, 'utf8'));
+  resources = template.Resources;
+}, 600_000);
 
 const ofType = (type: string) => Object.entries(resources).filter(([, r]) => r.Type === type);
+function functionVariables(): Record<string, string> {
+  const [produce] = ofType('AWS::Lambda::Function').map(([, r]) => r.Properties);
+  return (produce as { Environment: { Variables: Record<string, string> } }).Environment.Variables;
+}
 
-describe('the CloudFormation template from `serverless package`', () => {
-  it('has the three functions on nodejs20.x, with the schedules', () => {
+describe('the CloudFormation template from `npm run package`', () => {
+  it('has the three functions on nodejs22.x (the default runtime), each with the zip built for it', () => {
     const functions = ofType('AWS::Lambda::Function').map(([, r]) => r.Properties);
     expect(functions.map((f) => f.Handler).sort()).toEqual([
       'dist/consume/index.handler',
       'dist/health-check/index.handler',
       'dist/produce/index.handler',
     ]);
-    for (const f of functions) expect(f.Runtime).toBe('nodejs20.x');
+    for (const f of functions) {
+      expect(f.Runtime).toBe('nodejs22.x');
+      expect(f.Architectures).toEqual(['x86_64']);
+      expect((f.Code as { S3Key: string }).S3Key).toMatch(/\/lambda-kafka-nodejs22\.x\.zip$/);
+    }
     expect(ofType('AWS::Events::Rule').map(([, r]) => r.Properties.ScheduleExpression)).toEqual([
       'rate(5 minutes)',
       'rate(5 minutes)',
@@ -68,9 +86,21 @@ describe('the CloudFormation template from `serverless package`', () => {
     }
   });
 
+  it('passes cfn-lint with no error and no deprecated runtime; the same template on nodejs20.x does not', () => {
+    // W3005 is a redundant DependsOn in the HTTP API route that the framework generates, not ours.
+    const lint = (file: string) => spawnSync(CFN_LINT, ['--ignore-checks', 'W3005', '--', file], { encoding: 'utf8' });
+    const clean = lint(TEMPLATE);
+    expect(clean.status, `${clean.stdout}${clean.stderr}`).toBe(0);
+
+    const old = join(mkdtempSync(join(tmpdir(), 'lambda-kafka-cfn-')), 'template.json');
+    writeFileSync(old, readFileSync(TEMPLATE, 'utf8').replaceAll('"nodejs22.x"', '"nodejs20.x"'));
+    const deprecated = lint(old);
+    expect(deprecated.status).not.toBe(0);
+    expect(deprecated.stdout).toMatch(/W2531 .*nodejs20\.x/);
+  });
+
   it("has the seed's three alarms on exactly the namespace, dimension and metric names the code emits", () => {
-    const [, produce] = ofType('AWS::Lambda::Function')[0] as [string, Resource];
-    const variables = (produce.Properties.Environment as { Variables: Record<string, string> }).Variables;
+    const variables = functionVariables();
     const emitted = new Set<string>([...Object.values(METRIC_NAMES), ...INIT_STAGES.map(stageDurationMetric)]);
     const alarms = ofType('AWS::CloudWatch::Alarm').map(([, r]) => r.Properties);
     expect(alarms.map((a) => [a.MetricName, a.ComparisonOperator, a.Threshold])).toEqual(
@@ -111,35 +141,125 @@ describe('the CloudFormation template from `serverless package`', () => {
   });
 });
 
-describe('the packaged zip, unzipped into an empty directory', () => {
-  it('runs each handler with plain node against the local broker', async () => {
-    // Prepare: nothing but the zip's files and the runtime script
-    const topic = uniqueName('packaged');
-    await createTopic(topic, 1);
-    const env = { ...envFor('PLAINTEXT'), KAFKA_TOPICS: topic, KAFKA_CONSUMER_GROUP_ID: uniqueName('packaged-group') };
-    const start = (name: string) =>
+describe.each(RUNTIMES)('the %s package, unpacked into a minimal root', (runtime) => {
+  let scratch: string;
+  let root: MinimalRoot;
+  const node = () => ensureNodeRuntime(runtime);
+
+  beforeAll(() => {
+    scratch = mkdtempSync(join(tmpdir(), `lambda-kafka-root-${runtime}-`));
+    root = buildMinimalRoot(join(scratch, 'root'), node(), packageZip(runtime));
+    mkdirSync(join(root.dir, 'opt', 'certs'), { recursive: true });
+    copyFileSync(readConnection().listeners.SASL_SSL.caFile as string, join(root.dir, 'opt', 'certs', 'ca.pem'));
+  }, 120_000);
+  afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+  it('has no library of the build machine: one that needs libz loads outside, fails inside, and the check refuses it', () => {
+    // Prepare: a shared object linked against the host's zlib, as the old binding was against liblz4 & co.
+    const lib = join(scratch, 'needs-libz');
+    mkdirSync(join(lib, 'lib'), { recursive: true });
+    writeFileSync(join(lib, 'z.c'), '#include <zlib.h>\nconst char *version(void) { return zlibVersion(); }\n');
+    execFileSync('gcc', ['-shared', '-fPIC', '-o', join(lib, 'lib', 'libneedsz.so'), join(lib, 'z.c'), '-lz']);
+    copyFileSync(join(lib, 'lib', 'libneedsz.so'), join(root.dir, 'opt', 'libneedsz.so'));
+    const open = `try { process.dlopen({ exports: {} }, process.argv[1]) } catch (e) { if (!/not a valid|undefined symbol|napi_register|module_register|did not self-register/i.test(e.message)) { console.error(e.message); process.exit(3) } }`;
+
+    // Act
+    const outside = spawnSync(node().bin, ['-e', open, join(lib, 'lib', 'libneedsz.so')], { encoding: 'utf8' });
+    const chroot = chrootCommand(root.dir);
+    const inside = spawnSync(chroot.command, [...chroot.args, root.node, '-e', open, '/opt/libneedsz.so'], {
+      encoding: 'utf8',
+      env: lambdaEnvironment({}),
+    });
+
+    // Assess
+    expect(outside.status, outside.stderr).toBe(0);
+    expect(inside.status).toBe(3);
+    expect(inside.stderr).toMatch(/libz\.so\.1: cannot open shared object file/);
+    expect(checkNativeFiles(lib).problems).toEqual([expect.stringMatching(/^lib\/libneedsz\.so needs libz\.so\.1, /)]);
+    const glibcAndCompilerRuntime =
+      /^(ld-linux-x86-64\.so\.2|lib(c|m|dl|pthread|rt)\.so\.\d|libstdc\+\+\.so\.6|libgcc_s\.so\.1)$/;
+    expect(root.libraries.filter((name) => !glibcAndCompilerRuntime.test(name))).toEqual([]);
+    expect(root.libraries).toEqual(
+      expect.arrayContaining(['libc.so.6', 'libstdc++.so.6', 'libgcc_s.so.1', 'libm.so.6']),
+    );
+  });
+
+  it('runs produce, consume and health-check there against the broker over SASL_SSL with a CA file', async () => {
+    // Prepare: the functions' environment from the packaged template, pointed at the local broker
+    const sasl = readConnection().listeners.SASL_SSL;
+    const topic = uniqueName(`root-${runtime}`);
+    await createTopic(topic, 2);
+    const env = {
+      ...functionVariables(),
+      KAFKA_BOOTSTRAP_SERVERS: sasl.bootstrapServers,
+      KAFKA_SASL_USERNAME: sasl.username as string,
+      KAFKA_SASL_PASSWORD: sasl.password as string,
+      KAFKA_SSL_CAFILE: '/opt/certs/ca.pem',
+      KAFKA_TOPICS: topic,
+      KAFKA_CONSUMER_GROUP_ID: uniqueName('root-group'),
+      KAFKA_CONSUMER_INIT_DELAY: '1',
+    };
+    const start = (name: string, extra: Record<string, string> = {}) =>
       LambdaEnvironment.start({
-        handler: `dist/${name}/index.mjs`,
-        cwd: unpacked,
-        runtime: join(unpacked, 'runtime.mjs'),
-        env,
-        cleanEnv: true,
+        handler: `/var/task/dist/${name}/index.mjs`,
+        root: root.dir,
+        env: { ...env, ...extra },
       }).then(track);
+    const keys = ['one', 'two', 'three'].map((word) => `${topic}-${word}`);
 
     // Act
     const produce = await (await start('produce')).invoke<{ sent: number }>(
-      { messages: [{ key: 'a', value: 'from the zip' }] },
+      { messages: keys.map((key) => ({ key, value: `${key} from the ${runtime} root` })) },
       20_000,
     );
-    const consume = await (await start('consume')).invoke<DrainResult>({ idleMs: 1000 }, 30_000);
+    // The default processor logs each message's key at DEBUG.
+    const consumer = await start('consume', { POWERTOOLS_LOG_LEVEL: 'DEBUG' });
+    const consume = await consumer.invoke<DrainResult>({ idleMs: 1500 }, 30_000);
     const health = await (await start('health-check')).invoke<HealthStatus>({}, 20_000);
 
     // Assess
     expect(produce.ok, produce.error?.message).toBe(true);
-    expect(produce.value?.sent).toBe(1);
+    expect(produce.value?.sent).toBe(3);
     expect(consume.ok, consume.error?.message).toBe(true);
-    expect(consume.value?.processed).toBe(1);
+    expect(consume.value?.processed).toBe(3);
+    const consumed = logLines(consumer.output()).filter((line) => line.message === 'Message');
+    expect(consumed.map((line) => line.key).sort()).toEqual([...keys].sort());
     expect(health.ok, health.error?.message).toBe(true);
-    expect(health.value?.status).toBe('healthy');
+    expect(health.value?.status, JSON.stringify(health.value?.reasons)).toBe('healthy');
+  });
+
+  it('trusts the system CA store where Amazon Linux keeps it when no CA is configured, and only that', async () => {
+    // Prepare: KAFKA_SSL_CAFILE unset; the CA in /etc/pki/tls/certs/ca-bundle.crt for the first environment only
+    const sasl = readConnection().listeners.SASL_SSL;
+    const env = {
+      ...functionVariables(),
+      KAFKA_BOOTSTRAP_SERVERS: sasl.bootstrapServers,
+      KAFKA_SASL_USERNAME: sasl.username as string,
+      KAFKA_SASL_PASSWORD: sasl.password as string,
+      KAFKA_TOPICS: '',
+      KAFKA_CONSUMER_GROUP_ID: '',
+    };
+    const check = async () => {
+      const lambda = await LambdaEnvironment.start({
+        handler: '/var/task/dist/health-check/index.mjs',
+        root: root.dir,
+        env,
+      });
+      return track(lambda).invoke<HealthStatus>({}, 20_000);
+    };
+    const bundle = join(root.dir, 'etc/pki/tls/certs/ca-bundle.crt');
+
+    // Act
+    mkdirSync(join(bundle, '..'), { recursive: true });
+    copyFileSync(sasl.caFile as string, bundle);
+    const trusted = await check();
+    rmSync(join(root.dir, 'etc'), { recursive: true, force: true });
+    const untrusted = await check();
+
+    // Assess
+    expect(trusted.ok, trusted.error?.message).toBe(true);
+    expect(trusted.value?.status, JSON.stringify(trusted.value?.reasons)).toBe('healthy');
+    expect(untrusted.value?.status).toBe('unhealthy');
+    expect(JSON.stringify(untrusted.value?.reasons)).toMatch(/certificate/i);
   });
 });

@@ -1,0 +1,81 @@
+/**
+ * A root file system with only what a Lambda Node.js runtime guarantees: the dynamic loader and
+ * glibc, libstdc++ and libgcc_s (the libraries the runtime's `node` itself needs), the runtime's
+ * `node` at /var/lang/bin/node, and the function's code unpacked at /var/task. No /etc, no CA store,
+ * no other library: a package that leans on the build machine fails to load here as it would on
+ * Lambda. Entered with chroot (as root) or unshare + chroot (as any user where user namespaces work).
+ */
+import { execFileSync } from 'node:child_process';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, realpathSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import type { NodeRuntime } from './runtimes.js';
+
+/** Lambda's own LD_LIBRARY_PATH (documented "Defined runtime environment variables"). */
+export const LAMBDA_LD_LIBRARY_PATH =
+  '/var/lang/lib:/lib64:/usr/lib64:/var/runtime:/var/runtime/lib:/var/task:/var/task/lib:/opt/lib';
+
+export interface MinimalRoot {
+  dir: string;
+  /** Paths inside the root. */
+  node: '/var/lang/bin/node';
+  task: '/var/task';
+  /** Host path of /var/task. */
+  taskDir: string;
+  /** The system libraries copied in (file names). */
+  libraries: string[];
+}
+
+/** The shared libraries `bin` loads, as the host's loader resolves them (ldd). */
+function loadedLibraries(bin: string): string[] {
+  const output = execFileSync('ldd', [bin], { encoding: 'utf8' });
+  return [...output.matchAll(/(?:=>\s*)?(\/\S+)\s+\(0x/g)].map((m) => m[1] as string);
+}
+
+/** Builds the root in `dir` (which should be empty) with `node` and the zip `zip` unpacked at /var/task. */
+export function buildMinimalRoot(dir: string, node: NodeRuntime, zip: string): MinimalRoot {
+  for (const sub of ['lib64', 'var/lang/bin', 'var/task', 'var/runtime', 'opt', 'tmp']) {
+    mkdirSync(join(dir, sub), { recursive: true });
+  }
+  chmodSync(join(dir, 'tmp'), 0o1777);
+  const libraries: string[] = [];
+  for (const library of loadedLibraries(node.bin)) {
+    // Everything goes into /lib64 (where the x86-64 loader and Amazon Linux keep them).
+    copyFileSync(realpathSync(library), join(dir, 'lib64', basename(library)));
+    libraries.push(basename(library));
+  }
+  copyFileSync(node.bin, join(dir, 'var/lang/bin/node'));
+  chmodSync(join(dir, 'var/lang/bin/node'), 0o755);
+  execFileSync('unzip', ['-q', zip, '-d', join(dir, 'var/task')]);
+  return { dir, node: '/var/lang/bin/node', task: '/var/task', taskDir: join(dir, 'var/task'), libraries };
+}
+
+/** The command prefix that runs a program inside `root`: chroot as root, else in a user namespace. */
+export function chrootCommand(root: string): { command: string; args: string[] } {
+  // Absolute paths: the child's PATH is Lambda's, which does not have the host's sbin.
+  const chroot = which('chroot');
+  if (process.getuid?.() === 0) return { command: chroot, args: [root] };
+  return { command: which('unshare'), args: ['--map-root-user', chroot, root] };
+}
+
+function which(command: string): string {
+  for (const dir of [...(process.env.PATH ?? '').split(':'), '/usr/sbin', '/sbin', '/usr/bin']) {
+    if (dir && existsSync(join(dir, command))) return join(dir, command);
+  }
+  throw new Error(`${command} is not installed: the minimal root is entered with it (coreutils / util-linux).`);
+}
+
+/** The environment Lambda gives a function, plus `env`. */
+export function lambdaEnvironment(env: Record<string, string>): Record<string, string> {
+  return {
+    PATH: '/var/lang/bin:/usr/local/bin:/usr/bin/:/bin:/opt/bin',
+    LD_LIBRARY_PATH: LAMBDA_LD_LIBRARY_PATH,
+    LAMBDA_TASK_ROOT: '/var/task',
+    LAMBDA_RUNTIME_DIR: '/var/runtime',
+    TZ: ':UTC',
+    LANG: 'en_US.UTF-8',
+    AWS_REGION: 'eu-west-1',
+    AWS_DEFAULT_REGION: 'eu-west-1',
+    AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs',
+    ...env,
+  };
+}

@@ -1,0 +1,11 @@
+/**
+ * Fetches each Lambda runtime's Node and builds the binding for it, ahead of the tests that package
+ * and run them (scripts/setup.sh --tests). Does nothing for what is already built.
+ */
+import { ensureNodeRuntime, LAMBDA_RUNTIMES, type LambdaRuntime } from '../lambda/runtimes.js';
+import { ensureLambdaBinding } from './binding.js';
+
+const log = (line: string) => console.log(`[setup] ${line}`);
+for (const runtime of Object.keys(LAMBDA_RUNTIMES) as LambdaRuntime[]) {
+  ensureLambdaBinding(ensureNodeRuntime(runtime, log), log);
+}
