@@ -1,6 +1,8 @@
 /** Shape of `.kafka/connection.json`: how a client reaches each listener of a local broker. */
 import { readFileSync } from 'node:fs';
+import type { CertificatePaths } from './certs.js';
 import { brokerLayout, CONNECTION_FILE, DEFAULT_BROKER } from './layout.js';
+import type { BrokerState } from './server-config.js';
 
 export type ClientListener = 'PLAINTEXT' | 'SSL' | 'SASL_SSL';
 export const CLIENT_LISTENERS: readonly ClientListener[] = ['PLAINTEXT', 'SSL', 'SASL_SSL'];
@@ -34,6 +36,37 @@ export interface BrokerPorts {
 
 export function portsFrom(base: number): BrokerPorts {
   return { PLAINTEXT: base, SSL: base + 1, SASL_SSL: base + 2, CONTROLLER: base + 3 };
+}
+
+/** How a client reaches each listener; `nodes` holds the ports of every node, all of them named in the bootstrap list. */
+export function listenerConnections(
+  nodes: BrokerPorts[],
+  certs: CertificatePaths,
+  state: BrokerState,
+): Record<ClientListener, ListenerConnection> {
+  const host = state.host ?? '127.0.0.1';
+  const bootstrap = (listener: ClientListener) => nodes.map((ports) => `${host}:${ports[listener]}`).join(',');
+  const none = { caFile: null, certFile: null, keyFile: null, saslMechanism: null, username: null, password: null };
+  return {
+    PLAINTEXT: { bootstrapServers: bootstrap('PLAINTEXT'), securityProtocol: 'PLAINTEXT', ...none },
+    SSL: {
+      ...none,
+      bootstrapServers: bootstrap('SSL'),
+      securityProtocol: 'SSL',
+      caFile: certs.caFile,
+      certFile: certs.clientCertFile,
+      keyFile: certs.clientKeyFile,
+    },
+    SASL_SSL: {
+      ...none,
+      bootstrapServers: bootstrap('SASL_SSL'),
+      securityProtocol: 'SASL_SSL',
+      caFile: certs.caFile,
+      saslMechanism: state.scram.mechanism,
+      username: state.scram.username,
+      password: state.scram.password,
+    },
+  };
 }
 
 /** Reads the connection file the last `kafka:start` of broker `name` wrote. */

@@ -5,8 +5,12 @@
  * Kafka opens its data-plane acceptors only once the broker has caught up with the
  * metadata log, so an ApiVersions answer means the broker is running.
  */
+import { readFileSync } from 'node:fs';
 import { type Socket, connect as tcpConnect } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
+import type { CertificatePaths } from './certs.js';
+import type { BrokerPorts } from './connection.js';
+import { SCRAM_MECHANISM } from './server-config.js';
 
 export interface ProbeTarget {
   host: string;
@@ -114,6 +118,16 @@ export async function probeListener(target: ProbeTarget, timeoutMs = 3000): Prom
   } finally {
     socket.destroy();
   }
+}
+
+/** Probes a local broker's three client listeners with the credentials each one requires. */
+export async function probeBrokerListeners(host: string, ports: BrokerPorts, certs: CertificatePaths): Promise<void> {
+  const ca = readFileSync(certs.caFile, 'utf8');
+  const cert = readFileSync(certs.clientCertFile, 'utf8');
+  const key = readFileSync(certs.clientKeyFile, 'utf8');
+  await probeListener({ host, port: ports.PLAINTEXT });
+  await probeListener({ host, port: ports.SSL, tls: { ca, cert, key } });
+  await probeListener({ host, port: ports.SASL_SSL, tls: { ca }, saslMechanism: SCRAM_MECHANISM });
 }
 
 async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
