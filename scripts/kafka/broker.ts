@@ -18,6 +18,7 @@ import {
   CONNECTION_FILE,
   DEFAULT_BROKER,
   DEFAULT_PORT_BASE,
+  isCluster,
   LOCKS_DIR,
 } from './layout.js';
 import { withLock } from './lock.js';
@@ -92,6 +93,9 @@ function writeConnection(layout: BrokerLayout, connection: BrokerConnection): vo
 export async function startBroker(options: StartOptions = {}): Promise<BrokerConnection> {
   const name = options.name ?? DEFAULT_BROKER;
   const layout = brokerLayout(name);
+  if (isCluster(name)) {
+    throw new Error(`"${name}" is a local cluster, not a single broker: start it with startCluster or --cluster.`);
+  }
   mkdirSync(layout.dir, { recursive: true });
   mkdirSync(LOCKS_DIR, { recursive: true });
   return withLock(join(LOCKS_DIR, `${name}.lock`), () => startLocked(layout, options));
@@ -206,9 +210,12 @@ export function stopBroker(name = DEFAULT_BROKER, timeoutMs = 30_000): Promise<b
 
 export function listBrokers(): { name: string; pid: number | undefined; ports: BrokerPorts | undefined }[] {
   if (!existsSync(BROKERS_DIR)) return [];
-  return readdirNames(BROKERS_DIR).map((name) => {
-    const layout = brokerLayout(name);
-    const state = readState(layout);
-    return { name, pid: runningPid(layout), ports: state ? portsFrom(state.portBase) : undefined };
-  });
+  // A cluster's directory sits beside the brokers'; listClusters reports it.
+  return readdirNames(BROKERS_DIR)
+    .filter((name) => !isCluster(name))
+    .map((name) => {
+      const layout = brokerLayout(name);
+      const state = readState(layout);
+      return { name, pid: runningPid(layout), ports: state ? portsFrom(state.portBase) : undefined };
+    });
 }

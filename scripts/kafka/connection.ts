@@ -1,7 +1,7 @@
 /** Shape of `.kafka/connection.json`: how a client reaches each listener of a local broker. */
 import { readFileSync } from 'node:fs';
 import type { CertificatePaths } from './certs.js';
-import { brokerLayout, CONNECTION_FILE, DEFAULT_BROKER } from './layout.js';
+import { brokerLayout, CONNECTION_FILE, clusterLayout, DEFAULT_BROKER, DEFAULT_CLUSTER } from './layout.js';
 import type { BrokerState } from './server-config.js';
 
 export type ClientListener = 'PLAINTEXT' | 'SSL' | 'SASL_SSL';
@@ -25,6 +25,24 @@ export interface BrokerConnection {
   ports: BrokerPorts;
   listeners: Record<ClientListener, ListenerConnection>;
   serverLog: string;
+}
+
+/** Shape of `.kafka/brokers/<cluster>/connection.json`: the listeners name every node as a bootstrap server. */
+export interface ClusterConnection {
+  cluster: string;
+  clusterId: string;
+  listeners: Record<ClientListener, ListenerConnection>;
+  nodes: ClusterNode[];
+}
+
+export interface ClusterNode {
+  /** The node's Kafka node.id (broker and controller id). */
+  id: number;
+  /** The node's JVM when it was last started or stopped by this tooling; null once stopped or killed. */
+  pid: number | null;
+  ports: BrokerPorts;
+  serverLog: string;
+  dataDir: string;
 }
 
 export interface BrokerPorts {
@@ -78,6 +96,19 @@ export function readConnection(name = DEFAULT_BROKER): BrokerConnection {
     throw new Error(`No connection details for local broker "${name}" at ${file}: run \`npm run kafka:start\` first.`, {
       cause: error,
     });
+  }
+}
+
+/** Reads the connection file the last start, stop or kill of a node of cluster `name` wrote. */
+export function clusterConnection(name = DEFAULT_CLUSTER): ClusterConnection {
+  const file = clusterLayout(name).connectionFile;
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as ClusterConnection;
+  } catch (error) {
+    throw new Error(
+      `No connection details for local cluster "${name}" at ${file}: run \`npm run kafka:start -- --cluster 3 --name ${name}\` first.`,
+      { cause: error },
+    );
   }
 }
 
