@@ -73,7 +73,12 @@ async function main(): Promise<number> {
   });
   const log = (line: string) => console.log(line);
   const node = parseInteger('node', values.node, 1, CLUSTER_SIZE);
-  const size = parseInteger('cluster', values.cluster, CLUSTER_SIZE, CLUSTER_SIZE);
+  if (values.cluster !== undefined && Number(values.cluster) !== CLUSTER_SIZE) {
+    throw new Error(
+      `--cluster takes the number of nodes, and only ${CLUSTER_SIZE} is supported, got "${values.cluster}"`,
+    );
+  }
+  const size = values.cluster === undefined ? undefined : CLUSTER_SIZE;
   const clusterName = values.name ?? DEFAULT_CLUSTER;
   switch (command) {
     case 'start': {
