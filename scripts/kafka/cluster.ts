@@ -4,7 +4,7 @@
  * data dir, logs and pid file; the cluster shares one id, one SCRAM user and the test certificates.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type CertificatePaths, certificatePaths, ensureCertificates } from './certs.js';
@@ -20,6 +20,7 @@ import {
 import type { ClusterConnection } from './connection.js';
 import { ensureJars } from './jars.js';
 import {
+  type BrokerLayout,
   brokerLayout,
   CERTS_DIR,
   type ClusterLayout,
@@ -112,6 +113,11 @@ async function waitForNodes(
   }
 }
 
+/** The server.log of the node's previous run. */
+export function previousLog(node: BrokerLayout): string {
+  return join(node.logsDir, 'server.previous.log');
+}
+
 async function launchNode(layout: ClusterLayout, state: ClusterState, certs: CertificatePaths, id: number) {
   const node = layout.node(id);
   const host = state.host ?? '127.0.0.1';
@@ -125,6 +131,8 @@ async function launchNode(layout: ClusterLayout, state: ClusterState, certs: Cer
   mkdirSync(node.logsDir, { recursive: true });
   writeFileSync(node.propertiesFile, serialize(nodeProperties(node, state, certs, id)));
   writeFileSync(node.log4jFile, LOG4J2(node.serverLog));
+  // A node is restarted after a kill or a stop: keep what it logged before, which is what one wants to read then.
+  if (existsSync(node.serverLog)) renameSync(node.serverLog, previousLog(node));
   return launchBroker(node);
 }
 
