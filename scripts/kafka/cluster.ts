@@ -230,12 +230,11 @@ export async function startNode(name: string, id: number, options: NodeOptions =
         `Node ${id} of local cluster "${name}" has no formatted storage in ${node.dataDir}: restart the whole cluster with \`npm run kafka:start -- --cluster ${CLUSTER_SIZE} --name ${name} --fresh\`.`,
       );
     }
+    const log = options.log ?? (() => {});
     const launched = !runningPid(node);
     if (launched) {
       const pid = await launchNode(layout, state, certs, id);
-      (options.log ?? (() => {}))(
-        `Started node ${id} of local cluster "${name}" (pid ${pid}), waiting for it to rejoin.`,
-      );
+      log(`Started node ${id} of local cluster "${name}" (pid ${pid}), waiting for it to rejoin.`);
     }
     try {
       await waitForNodes(layout, state, certs, [id], [id], options.timeoutMs ?? 180_000);
