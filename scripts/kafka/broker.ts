@@ -3,21 +3,13 @@
  * for tests, benchmarks and the demo. Several named brokers can run side by side,
  * each with its own ports, data dir and extra properties.
  */
-import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type CertificatePaths, ensureCertificates } from './certs.js';
-import {
-  type BrokerConnection,
-  type BrokerPorts,
-  type ClientListener,
-  type ListenerConnection,
-  portsFrom,
-} from './connection.js';
-import { ensureJars, javaCommand } from './jars.js';
+import { type BrokerConnection, type BrokerPorts, listenerConnections, portsFrom } from './connection.js';
+import { ensureJars } from './jars.js';
 import {
   BROKERS_DIR,
   type BrokerLayout,
@@ -26,22 +18,23 @@ import {
   CONNECTION_FILE,
   DEFAULT_BROKER,
   DEFAULT_PORT_BASE,
+  isCluster,
   LOCKS_DIR,
 } from './layout.js';
 import { withLock } from './lock.js';
-import { probeListener } from './probe.js';
+import { probeBrokerListeners } from './probe.js';
+import { launchBroker, logTails, portIsFree, runningPid, terminateBroker } from './process.js';
 import {
   type BrokerState,
   brokerProperties,
   formatStorage,
-  javaArgs,
   LOG4J2,
   newClusterId,
   SCRAM_MECHANISM,
   serialize,
 } from './server-config.js';
 
-export { SCRAM_MECHANISM };
+export { runningPid, SCRAM_MECHANISM };
 
 export interface StartOptions {
   name?: string;
@@ -60,28 +53,6 @@ export interface StartOptions {
 function readState(layout: BrokerLayout): BrokerState | undefined {
   if (!existsSync(layout.stateFile)) return undefined;
   return JSON.parse(readFileSync(layout.stateFile, 'utf8')) as BrokerState;
-}
-
-/** The pid of this broker's JVM, if the pid file names a live process that is that JVM. */
-export function runningPid(layout: BrokerLayout): number | undefined {
-  if (!existsSync(layout.pidFile)) return undefined;
-  const pid = Number(readFileSync(layout.pidFile, 'utf8').trim());
-  if (!Number.isInteger(pid) || pid <= 0) return undefined;
-  try {
-    const command = execFileSync('ps', ['-p', String(pid), '-o', 'args='], { encoding: 'utf8' });
-    // A recycled pid belongs to some other process: never signal it.
-    return command.includes('kafka.Kafka') && command.includes(layout.propertiesFile) ? pid : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-function portIsFree(port: number, host = '127.0.0.1'): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.once('error', () => resolve(false));
-    server.listen(port, host, () => server.close(() => resolve(true)));
-  });
 }
 
 async function choosePortBase(name: string, requested: number | undefined, previous: number | undefined) {
@@ -109,46 +80,6 @@ function readdirNames(dir: string): string[] {
     .map((entry) => entry.name);
 }
 
-function listenerConnections(ports: BrokerPorts, certs: CertificatePaths, state: BrokerState) {
-  const host = state.host ?? '127.0.0.1';
-  const none = { caFile: null, certFile: null, keyFile: null, saslMechanism: null, username: null, password: null };
-  const listeners: Record<ClientListener, ListenerConnection> = {
-    PLAINTEXT: { bootstrapServers: `${host}:${ports.PLAINTEXT}`, securityProtocol: 'PLAINTEXT', ...none },
-    SSL: {
-      ...none,
-      bootstrapServers: `${host}:${ports.SSL}`,
-      securityProtocol: 'SSL',
-      caFile: certs.caFile,
-      certFile: certs.clientCertFile,
-      keyFile: certs.clientKeyFile,
-    },
-    SASL_SSL: {
-      ...none,
-      bootstrapServers: `${host}:${ports.SASL_SSL}`,
-      securityProtocol: 'SASL_SSL',
-      caFile: certs.caFile,
-      saslMechanism: state.scram.mechanism,
-      username: state.scram.username,
-      password: state.scram.password,
-    },
-  };
-  return listeners;
-}
-
-async function probeAll(host: string, ports: BrokerPorts, certs: CertificatePaths): Promise<void> {
-  const ca = readFileSync(certs.caFile, 'utf8');
-  const cert = readFileSync(certs.clientCertFile, 'utf8');
-  const key = readFileSync(certs.clientKeyFile, 'utf8');
-  await probeListener({ host, port: ports.PLAINTEXT });
-  await probeListener({ host, port: ports.SSL, tls: { ca, cert, key } });
-  await probeListener({ host, port: ports.SASL_SSL, tls: { ca }, saslMechanism: SCRAM_MECHANISM });
-}
-
-function tail(file: string, lines: number): string {
-  if (!existsSync(file)) return `(no ${file})`;
-  return readFileSync(file, 'utf8').split('\n').slice(-lines).join('\n');
-}
-
 function writeConnection(layout: BrokerLayout, connection: BrokerConnection): void {
   const json = `${JSON.stringify(connection, null, 2)}\n`;
   writeFileSync(layout.connectionFile, json, { mode: 0o600 });
@@ -162,6 +93,9 @@ function writeConnection(layout: BrokerLayout, connection: BrokerConnection): vo
 export async function startBroker(options: StartOptions = {}): Promise<BrokerConnection> {
   const name = options.name ?? DEFAULT_BROKER;
   const layout = brokerLayout(name);
+  if (isCluster(name)) {
+    throw new Error(`"${name}" is a local cluster, not a single broker: start it with startCluster or --cluster.`);
+  }
   mkdirSync(layout.dir, { recursive: true });
   mkdirSync(LOCKS_DIR, { recursive: true });
   return withLock(join(LOCKS_DIR, `${name}.lock`), () => startLocked(layout, options));
@@ -184,7 +118,7 @@ async function startLocked(layout: BrokerLayout, options: StartOptions): Promise
     (previous.host ?? '127.0.0.1') === host &&
     JSON.stringify(previous.props) === JSON.stringify(props);
   if (running && sameSettings && !options.fresh) {
-    await probeAll(host, ports, certs);
+    await probeBrokerListeners(host, ports, certs);
     const connection = describe(layout, running, ports, certs, previous);
     writeConnection(layout, connection);
     log(`Local broker "${layout.name}" already running (pid ${running}).`);
@@ -224,16 +158,7 @@ async function startLocked(layout: BrokerLayout, options: StartOptions): Promise
     formatStorage(layout, state);
   }
 
-  rmSync(layout.serverLog, { force: true });
-  const out = openSync(layout.stdoutLog, 'w');
-  const child = spawn(javaCommand(), [...javaArgs(layout, '512m'), 'kafka.Kafka', layout.propertiesFile], {
-    detached: true,
-    stdio: ['ignore', out, out],
-  });
-  closeSync(out);
-  const pid = child.pid as number;
-  child.unref();
-  writeFileSync(layout.pidFile, `${pid}\n`);
+  const pid = launchBroker(layout);
   log(
     `Started local broker "${layout.name}" (pid ${pid}), waiting for its listeners ${Object.values(ports).join(', ')}.`,
   );
@@ -246,7 +171,7 @@ async function startLocked(layout: BrokerLayout, options: StartOptions): Promise
       break;
     }
     try {
-      await probeAll(host, ports, certs);
+      await probeBrokerListeners(host, ports, certs);
       const connection = describe(layout, pid, ports, certs, state);
       writeConnection(layout, connection);
       return connection;
@@ -257,9 +182,7 @@ async function startLocked(layout: BrokerLayout, options: StartOptions): Promise
   }
   await stopBroker(layout.name).catch(() => {});
   throw new Error(
-    `Local broker "${layout.name}" did not become ready: ${(lastError as Error)?.message}.\n` +
-      `Last lines of ${layout.serverLog}:\n${tail(layout.serverLog, 30)}\n` +
-      `Last lines of ${layout.stdoutLog}:\n${tail(layout.stdoutLog, 15)}`,
+    `Local broker "${layout.name}" did not become ready: ${(lastError as Error)?.message}.\n${logTails(layout)}`,
   );
 }
 
@@ -275,44 +198,24 @@ function describe(
     clusterId: state.clusterId,
     pid,
     ports,
-    listeners: listenerConnections(ports, certs, state),
+    listeners: listenerConnections([ports], certs, state),
     serverLog: layout.serverLog,
   };
 }
 
 /** Stops broker `name` if this tooling started it (by pid file); resolves once the JVM is gone. */
-export async function stopBroker(name = DEFAULT_BROKER, timeoutMs = 30_000): Promise<boolean> {
-  const layout = brokerLayout(name);
-  const pid = runningPid(layout);
-  rmSync(layout.pidFile, { force: true });
-  if (!pid) return false;
-  process.kill(pid, 'SIGTERM');
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (!isAlive(pid)) return true;
-    await sleep(100);
-  }
-  process.kill(pid, 'SIGKILL');
-  while (isAlive(pid)) await sleep(50);
-  return true;
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    // A zombie still answers signal 0; it is gone for our purposes.
-    const stat = execFileSync('ps', ['-p', String(pid), '-o', 'stat='], { encoding: 'utf8' }).trim();
-    return stat !== '' && !stat.startsWith('Z');
-  } catch {
-    return false;
-  }
+export function stopBroker(name = DEFAULT_BROKER, timeoutMs = 30_000): Promise<boolean> {
+  return terminateBroker(brokerLayout(name), 'SIGTERM', timeoutMs);
 }
 
 export function listBrokers(): { name: string; pid: number | undefined; ports: BrokerPorts | undefined }[] {
   if (!existsSync(BROKERS_DIR)) return [];
-  return readdirNames(BROKERS_DIR).map((name) => {
-    const layout = brokerLayout(name);
-    const state = readState(layout);
-    return { name, pid: runningPid(layout), ports: state ? portsFrom(state.portBase) : undefined };
-  });
+  // A cluster's directory sits beside the brokers'; listClusters reports it.
+  return readdirNames(BROKERS_DIR)
+    .filter((name) => !isCluster(name))
+    .map((name) => {
+      const layout = brokerLayout(name);
+      const state = readState(layout);
+      return { name, pid: runningPid(layout), ports: state ? portsFrom(state.portBase) : undefined };
+    });
 }

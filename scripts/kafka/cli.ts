@@ -1,14 +1,24 @@
 /**
  * npm run kafka:start [-- --name N] [--port-base P] [--prop key=value ...] [--fresh] [--host 127.0.0.x]
- * npm run kafka:stop  [-- --name N]        (no name: every broker this tooling started)
+ * npm run kafka:start -- --cluster 3 [--name N]    (a three-node cluster, default name "cluster")
+ * npm run kafka:start -- [--name N] --node I       (node I of a cluster again, on its data)
+ * npm run kafka:stop  [-- --name N] [--node I]     (no name: every broker and cluster this tooling started)
+ * npm run kafka:kill  -- [--name N] --node I       (SIGKILL one node of a cluster)
  * npm run kafka:status
  */
 import { parseArgs } from 'node:util';
 import { listBrokers, startBroker, stopBroker } from './broker.js';
+import { killNode, listClusters, startCluster, startNode, stopCluster, stopNode } from './cluster.js';
+import { CLUSTER_SIZE } from './cluster-config.js';
+import type { BrokerPorts, ClusterConnection } from './connection.js';
+import { DEFAULT_CLUSTER, isCluster } from './layout.js';
 
 const usage = `usage:
   kafka:start [--name N] [--port-base P] [--prop key=value ...] [--fresh] [--host 127.0.0.x]
-  kafka:stop [--name N]
+  kafka:start --cluster ${CLUSTER_SIZE} [--name N] [--port-base P] [--prop key=value ...] [--fresh]
+  kafka:start [--name N] --node I
+  kafka:stop [--name N] [--node I]
+  kafka:kill [--name N] --node I
   kafka:status`;
 
 function parseProps(values: string[]): Record<string, string> {
@@ -21,6 +31,32 @@ function parseProps(values: string[]): Record<string, string> {
   return props;
 }
 
+function parseInteger(option: string, value: string | undefined, min: number, max: number): number | undefined {
+  if (value === undefined) return undefined;
+  const number = Number(value);
+  if (!(Number.isInteger(number) && number >= min && number <= max)) {
+    throw new Error(`--${option} must be a whole number between ${min} and ${max}, got "${value}"`);
+  }
+  return number;
+}
+
+function formatPorts(ports: BrokerPorts): string {
+  return Object.entries(ports)
+    .map(([listener, port]) => `${listener}=${port}`)
+    .join(' ');
+}
+
+function printCluster(connection: ClusterConnection): void {
+  console.log(`Local cluster "${connection.cluster}" (cluster ${connection.clusterId}):`);
+  for (const listener of Object.values(connection.listeners)) {
+    console.log(`  ${listener.securityProtocol.padEnd(9)} ${listener.bootstrapServers}`);
+  }
+  for (const node of connection.nodes) {
+    console.log(`  node ${node.id}: ${node.pid ? `pid ${node.pid}` : 'not running'}, ${formatPorts(node.ports)}`);
+  }
+  console.log(`Connection details: .kafka/brokers/${connection.cluster}/connection.json`);
+}
+
 async function main(): Promise<number> {
   const [command, ...rest] = process.argv.slice(2);
   const { values } = parseArgs({
@@ -31,21 +67,51 @@ async function main(): Promise<number> {
       prop: { type: 'string', multiple: true },
       fresh: { type: 'boolean' },
       host: { type: 'string' },
+      cluster: { type: 'string' },
+      node: { type: 'string' },
     },
   });
+  const log = (line: string) => console.log(line);
+  const node = parseInteger('node', values.node, 1, CLUSTER_SIZE);
+  if (values.cluster !== undefined && Number(values.cluster) !== CLUSTER_SIZE) {
+    throw new Error(
+      `--cluster takes the number of nodes, and only ${CLUSTER_SIZE} is supported, got "${values.cluster}"`,
+    );
+  }
+  const size = values.cluster === undefined ? undefined : CLUSTER_SIZE;
+  const clusterName = values.name ?? DEFAULT_CLUSTER;
   switch (command) {
     case 'start': {
-      const portBase = values['port-base'] === undefined ? undefined : Number(values['port-base']);
-      if (portBase !== undefined && !(Number.isInteger(portBase) && portBase > 1024 && portBase < 65530)) {
-        throw new Error(`--port-base must be a port number between 1025 and 65529, got "${values['port-base']}"`);
+      const portBase = parseInteger('port-base', values['port-base'], 1025, 65529);
+      const props = parseProps(values.prop ?? []);
+      if (node !== undefined) {
+        if (values.fresh || values.prop || portBase !== undefined || size !== undefined) {
+          throw new Error(
+            '--node starts one node on its existing data and settings: drop --fresh, --prop, --port-base, --cluster.',
+          );
+        }
+        printCluster(await startNode(clusterName, node, { log }));
+        return 0;
+      }
+      if (size !== undefined || (values.name !== undefined && isCluster(values.name))) {
+        const connection = await startCluster({
+          name: clusterName,
+          portBase,
+          props,
+          fresh: values.fresh,
+          host: values.host,
+          log,
+        });
+        printCluster(connection);
+        return 0;
       }
       const connection = await startBroker({
         name: values.name,
         portBase,
-        props: parseProps(values.prop ?? []),
+        props,
         fresh: values.fresh,
         host: values.host,
-        log: (line) => console.log(line),
+        log,
       });
       console.log(
         `Local broker "${connection.broker}" ready (pid ${connection.pid}, cluster ${connection.clusterId}):`,
@@ -59,25 +125,52 @@ async function main(): Promise<number> {
       return 0;
     }
     case 'stop': {
-      const names = values.name ? [values.name] : listBrokers().map((broker) => broker.name);
-      for (const name of names) {
+      if (node !== undefined) {
+        const stopped = await stopNode(clusterName, node);
+        console.log(`Node ${node} of local cluster "${clusterName}" ${stopped ? 'stopped' : 'was not running'}.`);
+        return 0;
+      }
+      const clusters = values.name ? [values.name].filter(isCluster) : listClusters().map((cluster) => cluster.name);
+      const brokers = values.name ? [values.name].filter((name) => !isCluster(name)) : listBrokers().map((b) => b.name);
+      for (const name of clusters) {
+        const stopped = await stopCluster(name);
+        console.log(
+          stopped.length > 0
+            ? `Stopped local cluster "${name}" (nodes ${stopped.join(', ')}).`
+            : `Local cluster "${name}" was not running.`,
+        );
+      }
+      for (const name of brokers) {
         const stopped = await stopBroker(name);
         console.log(stopped ? `Stopped local broker "${name}".` : `Local broker "${name}" was not running.`);
       }
       return 0;
     }
+    case 'kill': {
+      if (node === undefined) throw new Error(`kafka:kill needs --node 1..${CLUSTER_SIZE} (and --name of the cluster)`);
+      const killed = await killNode(clusterName, node);
+      console.log(`Node ${node} of local cluster "${clusterName}" ${killed ? 'killed (SIGKILL)' : 'was not running'}.`);
+      return 0;
+    }
     case 'status': {
       const brokers = listBrokers();
-      if (brokers.length === 0) console.log('No local broker has been started yet.');
+      const clusters = listClusters();
+      if (brokers.length === 0 && clusters.length === 0) console.log('No local broker has been started yet.');
       for (const broker of brokers) {
-        const ports = broker.ports
-          ? Object.entries(broker.ports)
-              .map(([l, p]) => `${l}=${p}`)
-              .join(' ')
-          : '';
+        const ports = broker.ports ? formatPorts(broker.ports) : '';
         console.log(`${broker.name}: ${broker.pid ? `running (pid ${broker.pid})` : 'stopped'} ${ports}`);
       }
-      return brokers.some((broker) => broker.pid) ? 0 : 3;
+      for (const cluster of clusters) {
+        const running = cluster.nodes.filter((entry) => entry.pid).length;
+        console.log(`${cluster.name}: cluster, ${running} of ${cluster.nodes.length} nodes running`);
+        for (const entry of cluster.nodes) {
+          console.log(
+            `  node ${entry.id}: ${entry.pid ? `running (pid ${entry.pid})` : 'stopped'} ${formatPorts(entry.ports)}`,
+          );
+        }
+      }
+      const anyRunning = brokers.some((broker) => broker.pid) || clusters.some((c) => c.nodes.some((n) => n.pid));
+      return anyRunning ? 0 : 3;
     }
     default:
       console.error(usage);

@@ -1,6 +1,8 @@
 /** Shape of `.kafka/connection.json`: how a client reaches each listener of a local broker. */
 import { readFileSync } from 'node:fs';
-import { brokerLayout, CONNECTION_FILE, DEFAULT_BROKER } from './layout.js';
+import type { CertificatePaths } from './certs.js';
+import { brokerLayout, CONNECTION_FILE, clusterLayout, DEFAULT_BROKER, DEFAULT_CLUSTER } from './layout.js';
+import type { BrokerState } from './server-config.js';
 
 export type ClientListener = 'PLAINTEXT' | 'SSL' | 'SASL_SSL';
 export const CLIENT_LISTENERS: readonly ClientListener[] = ['PLAINTEXT', 'SSL', 'SASL_SSL'];
@@ -25,6 +27,24 @@ export interface BrokerConnection {
   serverLog: string;
 }
 
+/** Shape of `.kafka/brokers/<cluster>/connection.json`: the listeners name every node as a bootstrap server. */
+export interface ClusterConnection {
+  cluster: string;
+  clusterId: string;
+  listeners: Record<ClientListener, ListenerConnection>;
+  nodes: ClusterNode[];
+}
+
+export interface ClusterNode {
+  /** The node's Kafka node.id (broker and controller id). */
+  id: number;
+  /** The node's JVM when it was last started or stopped by this tooling; null once stopped or killed. */
+  pid: number | null;
+  ports: BrokerPorts;
+  serverLog: string;
+  dataDir: string;
+}
+
 export interface BrokerPorts {
   PLAINTEXT: number;
   SSL: number;
@@ -36,6 +56,37 @@ export function portsFrom(base: number): BrokerPorts {
   return { PLAINTEXT: base, SSL: base + 1, SASL_SSL: base + 2, CONTROLLER: base + 3 };
 }
 
+/** How a client reaches each listener; `nodes` holds the ports of every node, all of them named in the bootstrap list. */
+export function listenerConnections(
+  nodes: BrokerPorts[],
+  certs: CertificatePaths,
+  state: BrokerState,
+): Record<ClientListener, ListenerConnection> {
+  const host = state.host ?? '127.0.0.1';
+  const bootstrap = (listener: ClientListener) => nodes.map((ports) => `${host}:${ports[listener]}`).join(',');
+  const none = { caFile: null, certFile: null, keyFile: null, saslMechanism: null, username: null, password: null };
+  return {
+    PLAINTEXT: { bootstrapServers: bootstrap('PLAINTEXT'), securityProtocol: 'PLAINTEXT', ...none },
+    SSL: {
+      ...none,
+      bootstrapServers: bootstrap('SSL'),
+      securityProtocol: 'SSL',
+      caFile: certs.caFile,
+      certFile: certs.clientCertFile,
+      keyFile: certs.clientKeyFile,
+    },
+    SASL_SSL: {
+      ...none,
+      bootstrapServers: bootstrap('SASL_SSL'),
+      securityProtocol: 'SASL_SSL',
+      caFile: certs.caFile,
+      saslMechanism: state.scram.mechanism,
+      username: state.scram.username,
+      password: state.scram.password,
+    },
+  };
+}
+
 /** Reads the connection file the last `kafka:start` of broker `name` wrote. */
 export function readConnection(name = DEFAULT_BROKER): BrokerConnection {
   const file = name === DEFAULT_BROKER ? CONNECTION_FILE : brokerLayout(name).connectionFile;
@@ -45,6 +96,19 @@ export function readConnection(name = DEFAULT_BROKER): BrokerConnection {
     throw new Error(`No connection details for local broker "${name}" at ${file}: run \`npm run kafka:start\` first.`, {
       cause: error,
     });
+  }
+}
+
+/** Reads the connection file the last start, stop or kill of a node of cluster `name` wrote. */
+export function clusterConnection(name = DEFAULT_CLUSTER): ClusterConnection {
+  const file = clusterLayout(name).connectionFile;
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as ClusterConnection;
+  } catch (error) {
+    throw new Error(
+      `No connection details for local cluster "${name}" at ${file}: run \`npm run kafka:start -- --cluster 3 --name ${name}\` first.`,
+      { cause: error },
+    );
   }
 }
 

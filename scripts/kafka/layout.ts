@@ -1,4 +1,5 @@
 /** Where the local broker tooling keeps its cache: `.kafka/` at the repository root, ignored by git. */
+import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -14,6 +15,9 @@ export const CONNECTION_FILE = join(KAFKA_DIR, 'connection.json');
 
 export const DEFAULT_BROKER = 'default';
 export const DEFAULT_PORT_BASE = 19092;
+/** The local three-node cluster's default name and ports: above the range single brokers are given automatically. */
+export const DEFAULT_CLUSTER = 'cluster';
+export const DEFAULT_CLUSTER_PORT_BASE = 29092;
 
 export interface BrokerLayout {
   name: string;
@@ -29,11 +33,18 @@ export interface BrokerLayout {
   connectionFile: string;
 }
 
-export function brokerLayout(name: string): BrokerLayout {
+function checkName(name: string): void {
   if (!/^[a-z0-9][a-z0-9-]{0,40}$/.test(name)) {
     throw new Error(`Invalid broker name "${name}": use lower-case letters, digits and dashes.`);
   }
-  const dir = join(BROKERS_DIR, name);
+}
+
+export function brokerLayout(name: string): BrokerLayout {
+  checkName(name);
+  return layoutIn(join(BROKERS_DIR, name), name);
+}
+
+function layoutIn(dir: string, name: string): BrokerLayout {
   const logsDir = join(dir, 'logs');
   return {
     name,
@@ -48,4 +59,31 @@ export function brokerLayout(name: string): BrokerLayout {
     stateFile: join(dir, 'state.json'),
     connectionFile: join(dir, 'connection.json'),
   };
+}
+
+/** A local cluster lives where a broker of the same name would, one sub-directory per node. */
+export interface ClusterLayout {
+  name: string;
+  dir: string;
+  stateFile: string;
+  connectionFile: string;
+  /** Node `id` (1-based, its Kafka node.id) as a broker layout of its own: data, logs, pid, properties. */
+  node: (id: number) => BrokerLayout;
+}
+
+export function clusterLayout(name: string): ClusterLayout {
+  checkName(name);
+  const dir = join(BROKERS_DIR, name);
+  return {
+    name,
+    dir,
+    stateFile: join(dir, 'cluster.json'),
+    connectionFile: join(dir, 'connection.json'),
+    node: (id) => layoutIn(join(dir, `node-${id}`), `${name} node ${id}`),
+  };
+}
+
+/** Whether `name` was created as a cluster (its state file exists), so broker commands must not treat it as one broker. */
+export function isCluster(name: string): boolean {
+  return existsSync(clusterLayout(name).stateFile);
 }

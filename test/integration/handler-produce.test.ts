@@ -2,7 +2,8 @@
 import type { APIGatewayProxyEventV2, SQSEvent } from 'aws-lambda';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { envFor } from '../support/env.js';
-import { createTopic, readWithKcat, uniqueName } from '../support/kafka.js';
+import { createTopic, uniqueName } from '../support/kafka.js';
+import { readWithKcat } from '../support/kcat.js';
 import { handlerEnvironment } from '../support/lambda.js';
 
 const topic = uniqueName('produce');

@@ -9,13 +9,11 @@ import {
   brokerLogMark,
   consumeWithBinding,
   createTopic,
-  kcat,
-  kcatArgs,
   listenerConfig,
   type RdKafkaConfig,
-  readWithKcat,
   uniqueName,
 } from '../support/kafka.js';
+import { kcat, kcatArgs, readWithKcat } from '../support/kcat.js';
 
 async function listTopics(config: RdKafkaConfig): Promise<string[]> {
   const admin = new KafkaJS.Kafka({}).admin(config);

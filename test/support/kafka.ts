@@ -1,14 +1,11 @@
 /**
  * Test helpers around the real local broker: client settings per listener, topics,
- * a binding-based round trip, and kcat as an independent client.
+ * and a binding-based round trip. kcat, the independent client, is in kcat.ts.
  */
-import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
 import { KafkaJS } from '@confluentinc/kafka-javascript';
 import { type ClientListener, type ListenerConnection, readConnection } from '../../scripts/kafka/connection.js';
-import { REPO_ROOT } from '../../scripts/kafka/layout.js';
 
 export type RdKafkaConfig = Record<string, string | number | boolean>;
 
@@ -100,66 +97,6 @@ export async function consumeWithBinding(
     await consumer.disconnect();
   }
   return received;
-}
-
-/** `-b` and `-X` arguments for kcat from the same connection details the binding used. */
-export function kcatArgs(listener: ClientListener, broker = 'default'): string[] {
-  const connection = readConnection(broker).listeners[listener];
-  const args = ['-b', connection.bootstrapServers, '-X', `security.protocol=${connection.securityProtocol}`];
-  if (connection.caFile) args.push('-X', `ssl.ca.location=${connection.caFile}`);
-  if (connection.certFile) args.push('-X', `ssl.certificate.location=${connection.certFile}`);
-  if (connection.keyFile) args.push('-X', `ssl.key.location=${connection.keyFile}`);
-  if (connection.saslMechanism) args.push('-X', `sasl.mechanisms=${connection.saslMechanism}`);
-  if (connection.username) args.push('-X', `sasl.username=${connection.username}`);
-  if (connection.password) args.push('-X', `sasl.password=${connection.password}`);
-  return args;
-}
-
-export interface CommandResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs kcat (through scripts/kcat.sh) and never rejects: the caller asserts on code and output. */
-export function kcat(args: string[], timeoutMs = 30_000): Promise<CommandResult> {
-  return new Promise((resolve) => {
-    execFile(join(REPO_ROOT, 'scripts', 'kcat.sh'), args, { timeout: timeoutMs }, (error, stdout, stderr) => {
-      const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
-
-export interface KcatMessage {
-  topic: string;
-  partition: number;
-  offset: number;
-  key: string | null;
-  payload: string | null;
-  headers: Record<string, string>;
-}
-
-/** Reads a whole topic from the beginning with kcat (`-J`: one JSON object per message). */
-export async function readWithKcat(
-  listener: ClientListener,
-  topic: string,
-  broker = 'default',
-): Promise<KcatMessage[]> {
-  const result = await kcat([...kcatArgs(listener, broker), '-C', '-t', topic, '-o', 'beginning', '-e', '-J', '-q']);
-  if (result.code !== 0) throw new Error(`kcat failed (${result.code}): ${result.stderr}`);
-  return result.stdout
-    .split('\n')
-    .filter(Boolean)
-    .map((line) => {
-      const raw = JSON.parse(line) as Omit<KcatMessage, 'headers'> & { headers?: string[] };
-      const headers: Record<string, string> = {};
-      // kcat -J prints headers as a flat [name, value, name, value, ...] array.
-      for (let i = 0; i + 1 < (raw.headers?.length ?? 0); i += 2) {
-        headers[raw.headers?.[i] as string] = raw.headers?.[i + 1] as string;
-      }
-      return { ...raw, headers };
-    });
 }
 
 /** Marks the current end of a local broker's server.log; `linesSince` returns what the broker logged after it. */
