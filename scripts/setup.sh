@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # One set-up step for the README's commands and CI: checks the toolchain, installs the
 # system headers only when the native binding must be built from source, and installs
-# node_modules. With --tests, also what the test suite needs beyond that: cfn-lint, and the
-# Lambda package's binding built for each runtime (so that no test competes with a compiler).
+# node_modules. With --tests, also what the test suite needs beyond that: cfn-lint, the Lambda
+# package's binding built for each runtime (so that no test competes with a compiler), and AWS's
+# runtime emulator and runtime interface client.
 # Idempotent: a second run with nothing changed takes a few seconds.
 set -euo pipefail
 for_tests=false
@@ -89,3 +90,15 @@ if ! gcc -print-file-name=libzstd.a | grep -q /; then
   can_apt && apt_install libssl-dev zlib1g-dev libzstd-dev
 fi
 npx --no-install tsx scripts/package/prepare.ts
+
+# AWS's Lambda runtime pieces, which the RIE tests run the package with: the Runtime Interface
+# Emulator (go install through the Go module proxy) and the Node.js Runtime Interface Client (its
+# native client built with cmake and node-gyp, from sources inside its npm package); in .build/tools/.
+if ! command -v cmake >/dev/null || ! command -v xz >/dev/null; then
+  can_apt && apt_install cmake xz-utils
+fi
+if [[ ! -x .build/tools/bin/aws-lambda-rie ]]; then
+  go_minor="$( (go env GOVERSION 2>/dev/null || true) | sed -n 's/^go1\.\([0-9]*\).*/\1/p')"
+  (( ${go_minor:-0} >= 21 )) || die "Go 1.21 or newer is needed to build AWS's Lambda Runtime Interface Emulator (it fetches the Go toolchain the emulator asks for through the Go module proxy); Debian's golang-go is older: install Go from https://go.dev/dl/."
+fi
+npx --no-install tsx scripts/lambda/prepare.ts

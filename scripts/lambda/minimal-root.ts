@@ -6,7 +6,7 @@
  * Lambda. Entered with chroot (as root) or unshare + chroot (as any user where user namespaces work).
  */
 import { execFileSync } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, realpathSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, realpathSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { NodeRuntime } from './runtimes.js';
 
@@ -47,6 +47,22 @@ export function buildMinimalRoot(dir: string, node: NodeRuntime, zip: string): M
   chmodSync(join(dir, 'var/lang/bin/node'), 0o755);
   execFileSync('unzip', ['-q', zip, '-d', join(dir, 'var/task')]);
   return { dir, node: '/var/lang/bin/node', task: '/var/task', taskDir: join(dir, 'var/task'), libraries };
+}
+
+/**
+ * /dev/null in the root, as Lambda has it: a supervisor that starts the runtime with Go's os/exec (RIE)
+ * opens it for the runtime's stdin. A device node needs CAP_MKNOD, which root has; elsewhere (a user
+ * namespace) an empty file stands in, which reads as end-of-file just the same.
+ */
+export function addDevNull(dir: string): void {
+  const path = join(dir, 'dev', 'null');
+  if (existsSync(path)) return;
+  mkdirSync(join(dir, 'dev'), { recursive: true });
+  if (process.getuid?.() === 0) {
+    execFileSync('mknod', ['-m', '666', path, 'c', '1', '3']);
+  } else {
+    writeFileSync(path, '', { mode: 0o666 });
+  }
 }
 
 /** The command prefix that runs a program inside `root`: chroot as root, else in a user namespace. */

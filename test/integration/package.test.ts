@@ -28,6 +28,7 @@ import type { HealthStatus } from '../../src/init/health.js';
 import { INIT_STAGES, METRIC_NAMES, stageDurationMetric } from '../../src/observability/metrics.js';
 import { createTopic, uniqueName } from '../support/kafka.js';
 import { logLines, track } from '../support/lambda.js';
+import { withPackageLock } from '../support/package.js';
 
 type Resource = { Type: string; Properties: Record<string, unknown> };
 const TEMPLATE = join(REPO_ROOT, '.serverless', 'cloudformation-template-update-stack.json');
@@ -41,13 +42,18 @@ function npmRunPackage(args: string[]): void {
   if (run.status !== 0) throw new Error(`npm run package ${args.join(' ')} failed:\n${run.stdout}${run.stderr}`);
 }
 
-beforeAll(() => {
-  // The default runtime last, so that .serverless/ holds its template.
-  for (const runtime of RUNTIMES.filter((r) => r !== 'nodejs22.x')) npmRunPackage([`--param=runtime=${runtime}`]);
-  npmRunPackage([]);
-  template = JSON.parse(readFileSync(TEMPLATE, 'utf8'));
-  resources = template.Resources;
-}, 600_000);
+beforeAll(
+  () =>
+    // Under the packaging lock: other test files read the zips (test/support/package.ts).
+    withPackageLock(async () => {
+      // The default runtime last, so that .serverless/ holds its template.
+      for (const runtime of RUNTIMES.filter((r) => r !== 'nodejs22.x')) npmRunPackage([`--param=runtime=${runtime}`]);
+      npmRunPackage([]);
+      template = JSON.parse(readFileSync(TEMPLATE, 'utf8'));
+      resources = template.Resources;
+    }),
+  600_000,
+);
 
 const ofType = (type: string) => Object.entries(resources).filter(([, r]) => r.Type === type);
 function functionVariables(): Record<string, string> {

@@ -1,0 +1,46 @@
+/**
+ * What RIE's answer to an invocation means. RIE answers 200 for a result, for an error the RIC
+ * reported (the body `{ errorType, errorMessage, trace }`) and for a timeout (the plain text
+ * "Task timed out after N.00 seconds"), and sends no X-Amz-Function-Error header; 502 when the
+ * runtime failed to start or exited.
+ */
+
+export interface InvocationOutcome<T = unknown> {
+  ok: boolean;
+  value?: T;
+  /** A thrown error as the RIC reports it. With no X-Amz-Function-Error header from RIE, a handler
+   * that returns an object with string errorType and errorMessage looks the same. */
+  error?: { errorType: string; errorMessage: string; trace?: string[] };
+  /** RIE answered "Task timed out after N.00 seconds" (and reset the runtime). */
+  timedOut: boolean;
+}
+
+const TIMED_OUT = /^Task timed out after [\d.]+ seconds$/;
+
+function reportedError(value: unknown): InvocationOutcome['error'] | undefined {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
+  const { errorType, errorMessage, trace } = value as Record<string, unknown>;
+  if (typeof errorType !== 'string' || typeof errorMessage !== 'string') return undefined;
+  return { errorType, errorMessage, ...(Array.isArray(trace) && { trace: trace.map(String) }) };
+}
+
+/** The outcome of RIE's answer `status` / `body`; `log` is RIE's log of the invocation, for a failure. */
+export function readAnswer<T>(status: number, body: string, log: readonly string[] = []): InvocationOutcome<T> {
+  const text = body.trim();
+  if (status === 200 && TIMED_OUT.test(text)) {
+    return { ok: false, error: { errorType: 'Sandbox.Timedout', errorMessage: text }, timedOut: true };
+  }
+  let value: unknown;
+  try {
+    value = text === '' ? undefined : JSON.parse(text);
+  } catch {
+    value = text;
+  }
+  const error = reportedError(value);
+  if (error) return { ok: false, error, timedOut: false };
+  if (status !== 200) {
+    const errorMessage = [`RIE answered HTTP ${status}: ${text || '(no body)'}`, ...log].join('\n');
+    return { ok: false, error: { errorType: 'Rie.InvokeFailed', errorMessage }, timedOut: false };
+  }
+  return { ok: true, value: value as T, timedOut: false };
+}

@@ -1,0 +1,265 @@
+/**
+ * One Lambda execution environment run by AWS's own pieces: the Runtime Interface Emulator
+ * (`aws-lambda-rie`) inside a minimal root, starting /var/runtime/bootstrap, which runs the Node.js
+ * Runtime Interface Client (`aws-lambda-ric`) with the function's handler. Invoked over HTTP as Lambda
+ * invokes a function, one invocation at a time.
+ *
+ * Unlike LambdaEnvironment (environment.ts), nothing is frozen between invocations: RIE has no
+ * freeze/thaw, so timers and librdkafka's threads keep running. RIE starts the runtime on the first
+ * invocation (the cold start is part of it), and after a timeout kills the runtime and starts it again
+ * on the next invocation, as Lambda resets an environment.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { connect, createServer } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { chrootCommand, lambdaEnvironment, type MinimalRoot } from './minimal-root.js';
+import { type InvocationOutcome, readAnswer } from './rie-answer.js';
+import { installRuntimeInterface, RIE_IN_ROOT } from './rie-install.js';
+import type { LambdaRuntime } from './runtimes.js';
+
+export interface RieOptions {
+  /** A root from buildMinimalRoot for the same runtime; RIE and the RIC are installed into it. */
+  root: MinimalRoot;
+  runtime: LambdaRuntime;
+  /** Lambda's Handler setting, relative to /var/task: `dist/produce/index.handler`. */
+  handler: string;
+  /** The function's environment variables, on top of Lambda's own. */
+  env?: Record<string, string>;
+  /** The function timeout (AWS_LAMBDA_FUNCTION_TIMEOUT), whole seconds. Default 30. */
+  timeoutSeconds?: number;
+  /** AWS_LAMBDA_FUNCTION_MEMORY_SIZE in MB; the bootstrap sizes the heap from it. Default 512. */
+  memoryMb?: number;
+  /** AWS_LAMBDA_FUNCTION_NAME. Default: from the handler, e.g. `produce`. */
+  functionName?: string;
+  /** Every line the function and RIE print, as it arrives. */
+  echo?: (line: string) => void;
+  log?: (line: string) => void;
+}
+
+export interface RieInvokeResult<T = unknown> extends InvocationOutcome<T> {
+  requestId: string;
+  /** The invocation as RIE's REPORT line times it; the round trip if there is none. RIE counts a cold
+   * start's init in it (Lambda does not): see initDurationMs. */
+  durationMs: number;
+  /** The runtime's init, when this invocation started the runtime (RIE's INIT REPORT). */
+  initDurationMs?: number;
+  roundTripMs: number;
+  /** What the function printed during this invocation, with RIE's START, END and REPORT lines. */
+  output: string[];
+}
+
+const START_BOUND_MS = 10_000;
+/** How long RIE may take after its answer to print the REPORT line. */
+const REPORT_BOUND_MS = 2_000;
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function accepts(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.end();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+/** Every process below `pid`, read from /proc: the runtime is in a process group of its own. */
+function descendants(pid: number): number[] {
+  const parents = new Map<number, number[]>();
+  for (const entry of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      parents.set(ppid, [...(parents.get(ppid) ?? []), Number(entry)]);
+    } catch {
+      // It exited while we looked.
+    }
+  }
+  const found: number[] = [];
+  for (let queue = [pid], next = queue.shift(); next !== undefined; next = queue.shift()) {
+    const children = parents.get(next) ?? [];
+    found.push(...children);
+    queue.push(...children);
+  }
+  return found;
+}
+
+function post(url: string, body: string, headers: Record<string, string>): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+export class RieEnvironment {
+  readonly #child: ChildProcess;
+  readonly #url: string;
+  /** RIE's stdout: the runtime's stdout and stderr, and RIE's START/END/REPORT lines. */
+  readonly #output: string[] = [];
+  /** RIE's own log (stderr): INIT START, INIT REPORT, resets. */
+  readonly #log: string[] = [];
+  #queue: Promise<unknown> = Promise.resolve();
+  #exited = false;
+
+  private constructor(child: ChildProcess, port: number, options: RieOptions) {
+    this.#child = child;
+    this.#url = `http://127.0.0.1:${port}/2015-03-31/functions/function/invocations`;
+    const follow = (stream: NodeJS.ReadableStream | null, into: string[]) => {
+      let partial = '';
+      stream?.on('data', (chunk: Buffer) => {
+        const lines = (partial + chunk.toString('utf8')).split('\n');
+        partial = lines.pop() ?? '';
+        for (const line of lines) {
+          into.push(line);
+          options.echo?.(line);
+        }
+      });
+    };
+    follow(child.stdout, this.#output);
+    follow(child.stderr, this.#log);
+    child.on('exit', () => {
+      this.#exited = true;
+    });
+  }
+
+  /** Installs RIE and the RIC into the root and starts RIE there, listening on a free loopback port. */
+  static async start(options: RieOptions): Promise<RieEnvironment> {
+    installRuntimeInterface(options.root, options.runtime, options.log);
+    const [port, runtimeApiPort] = [await freePort(), await freePort()];
+    const chroot = chrootCommand(options.root.dir);
+    const args = [
+      ...chroot.args,
+      RIE_IN_ROOT,
+      '--runtime-interface-emulator-address',
+      `127.0.0.1:${port}`,
+      // Not RIE's default 9001, so that two environments can run side by side.
+      '--runtime-api-address',
+      `127.0.0.1:${runtimeApiPort}`,
+    ];
+    const env = lambdaEnvironment({
+      AWS_LAMBDA_FUNCTION_NAME: options.functionName ?? options.handler.split('/').at(-2) ?? 'function',
+      AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
+      AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(options.memoryMb ?? 512),
+      AWS_LAMBDA_FUNCTION_TIMEOUT: String(options.timeoutSeconds ?? 30),
+      // RIE passes its whole environment on to the runtime; the RIC reads the handler from _HANDLER.
+      _HANDLER: options.handler,
+      ...options.env,
+    });
+    const child = spawn(chroot.command, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const environment = new RieEnvironment(child, port, options);
+    await new Promise<void>((resolve, reject) => child.once('spawn', resolve).once('error', reject));
+    for (const until = Date.now() + START_BOUND_MS; !(await accepts(port)); await sleep(50)) {
+      if (environment.#exited || Date.now() > until) {
+        await environment.shutdown();
+        throw new Error(
+          `aws-lambda-rie did not start listening on 127.0.0.1:${port} in the root ${options.root.dir}:\n` +
+            environment.#log.concat(environment.#output).join('\n'),
+        );
+      }
+    }
+    return environment;
+  }
+
+  get pid(): number {
+    return this.#child.pid as number;
+  }
+
+  /** Everything the function and RIE printed on stdout so far. */
+  output(): string[] {
+    return [...this.#output];
+  }
+
+  /** RIE's own log so far (its stderr). */
+  diagnostics(): string[] {
+    return [...this.#log];
+  }
+
+  /** Invokes the function with `event`; invocations queue behind each other, as in one environment. */
+  invoke<T = unknown>(event: unknown): Promise<RieInvokeResult<T>> {
+    const next = this.#queue.then(() => this.#invokeNow<T>(event));
+    this.#queue = next.catch(() => {});
+    return next;
+  }
+
+  async #invokeNow<T>(event: unknown): Promise<RieInvokeResult<T>> {
+    if (this.#exited) throw new Error(`aws-lambda-rie has exited:\n${this.#log.slice(-20).join('\n')}`);
+    const requestId = randomUUID();
+    const [fromOutput, fromLog] = [this.#output.length, this.#log.length];
+    const started = performance.now();
+    let answer: { status: number; body: string };
+    try {
+      answer = await post(this.#url, JSON.stringify(event ?? null), { 'X-Amzn-RequestId': requestId });
+    } catch (error) {
+      const log = this.#log.slice(-20).join('\n');
+      throw new Error(`invoking through aws-lambda-rie failed: ${(error as Error).message}\n${log}`, { cause: error });
+    }
+    const roundTripMs = performance.now() - started;
+    // The runtime writes straight into RIE's stdout, so its lines precede the REPORT line RIE prints after it.
+    const isReport = (line: string) => line.startsWith(`REPORT RequestId: ${requestId}`);
+    for (const until = Date.now() + REPORT_BOUND_MS; !this.#output.slice(fromOutput).some(isReport); await sleep(10)) {
+      if (Date.now() > until || this.#exited) break;
+    }
+    const reportAt = this.#output.findIndex((line, index) => index >= fromOutput && isReport(line));
+    const output = this.#output.slice(fromOutput, reportAt >= 0 ? reportAt + 1 : undefined);
+    const report = reportAt >= 0 ? this.#output[reportAt] : undefined;
+    const duration = /\tDuration: ([\d.]+) ms/.exec(report ?? '')?.[1];
+    const init = this.#log
+      .slice(fromLog)
+      .map((line) => /INIT REPORT\(durationMs: ([\d.]+)\)/.exec(line)?.[1])
+      .findLast((ms) => ms !== undefined);
+    const common = {
+      requestId,
+      durationMs: duration ? Number(duration) : roundTripMs,
+      ...(init !== undefined && { initDurationMs: Number(init) }),
+      roundTripMs,
+      output,
+    };
+    return { ...readAnswer<T>(answer.status, answer.body, this.#log.slice(fromLog)), ...common };
+  }
+
+  /**
+   * SIGTERM to RIE, which resets the sandbox and exits. The reset SIGKILLs the runtime: no SIGTERM
+   * reaches the function (as on Lambda when no extension is registered). SIGKILL to RIE and the
+   * runtime if RIE has not exited after `timeoutMs`.
+   */
+  async shutdown(timeoutMs = 5_000): Promise<{ exited: boolean; ms: number }> {
+    const started = Date.now();
+    if (this.#exited) return { exited: true, ms: 0 };
+    const exited = new Promise<boolean>((resolve) => {
+      this.#child.once('exit', () => resolve(true));
+      setTimeout(() => resolve(false), timeoutMs).unref();
+    });
+    this.#child.kill('SIGTERM');
+    const ok = await exited;
+    if (!ok) {
+      for (const pid of [this.pid, ...descendants(this.pid)]) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // Already gone.
+        }
+      }
+    }
+    return { exited: ok, ms: Date.now() - started };
+  }
+}

@@ -1,0 +1,84 @@
+/** How the RIE harness reads RIE's answers, and what the bootstrap it installs starts. */
+import { execFileSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import { readAnswer } from '../../scripts/lambda/rie-answer.js';
+import { bootstrapScript } from '../../scripts/lambda/rie-install.js';
+
+describe("reading RIE's answer to an invocation", () => {
+  it('takes a 200 with JSON as the handler result', () => {
+    expect(readAnswer(200, '{"sent":3}')).toEqual({ ok: true, value: { sent: 3 }, timedOut: false });
+  });
+
+  it('takes an empty body as a handler that returned nothing', () => {
+    expect(readAnswer(200, '')).toEqual({ ok: true, value: undefined, timedOut: false });
+  });
+
+  it("reports the RIC's error document as the error, with its trace", () => {
+    const body = JSON.stringify({ errorType: 'TypeError', errorMessage: 'boom', trace: ['TypeError: boom'] });
+    expect(readAnswer(200, body)).toEqual({
+      ok: false,
+      error: { errorType: 'TypeError', errorMessage: 'boom', trace: ['TypeError: boom'] },
+      timedOut: false,
+    });
+  });
+
+  it('reports "Task timed out after N.00 seconds" as a timeout', () => {
+    expect(readAnswer(200, 'Task timed out after 3.00 seconds')).toEqual({
+      ok: false,
+      error: { errorType: 'Sandbox.Timedout', errorMessage: 'Task timed out after 3.00 seconds' },
+      timedOut: true,
+    });
+  });
+
+  it("reports a 502 without an error document as RIE's failure, with RIE's log", () => {
+    const outcome = readAnswer(502, '', ['[ERROR] (rapid) Init failed error=open /dev/null: no such file']);
+    expect(outcome).toMatchObject({ ok: false, timedOut: false, error: { errorType: 'Rie.InvokeFailed' } });
+    expect(outcome.error?.errorMessage).toBe(
+      'RIE answered HTTP 502: (no body)\n[ERROR] (rapid) Init failed error=open /dev/null: no such file',
+    );
+  });
+
+  it('keeps a result that is not JSON as text', () => {
+    expect(readAnswer(200, 'plain')).toEqual({ ok: true, value: 'plain', timedOut: false });
+  });
+});
+
+describe('the /var/runtime/bootstrap it installs', () => {
+  /** What the bootstrap would exec, with `env`: process.execve replaced by a print. */
+  function execOf(env: Record<string, string>): { file: string; args: string[]; env: Record<string, string> } {
+    const script = bootstrapScript('nodejs22.x', 22);
+    const run = `process.execve = (file, args, env) => console.log(JSON.stringify({ file, args, env }));
+      require('node:vm').runInThisContext(${JSON.stringify(script)});`;
+    return JSON.parse(execFileSync(process.execPath, ['-e', run], { env, encoding: 'utf8' }));
+  }
+
+  it("execs the runtime's node on the RIC with Lambda's options and heap limits from the memory size", () => {
+    const { file, args, env } = execOf({ AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '1024' });
+    expect(file).toBe('/var/lang/bin/node');
+    expect(args).toEqual([
+      '/var/lang/bin/node',
+      '--expose-gc',
+      '--max-http-header-size',
+      '81920',
+      '--max-semi-space-size=51',
+      '--max-old-space-size=922',
+      '/var/runtime/index.mjs',
+    ]);
+    expect(env.AWS_EXECUTION_ENV).toBe('AWS_Lambda_nodejs22.x');
+    expect(env.NODE_PATH).toBe(
+      '/opt/nodejs/node22/node_modules:/opt/nodejs/node_modules:/var/runtime/node_modules:/var/runtime:/var/task',
+    );
+  });
+
+  it("keeps the function's own NODE_PATH, and sets no heap limit without a memory size", () => {
+    const { args, env } = execOf({ NODE_PATH: '/opt/mine' });
+    expect(args).toEqual([
+      '/var/lang/bin/node',
+      '--expose-gc',
+      '--max-http-header-size',
+      '81920',
+      '/var/runtime/index.mjs',
+    ]);
+    expect(env.NODE_PATH).toBe('/opt/mine');
+  });
+});
