@@ -61,6 +61,11 @@ export interface TopicSettings {
   replicationFactor?: number;
 }
 
+export interface ProduceSettings {
+  /** Undefined: a send waits for a broker while the invocation has time. */
+  brokersDownTimeoutMs?: number;
+}
+
 export interface KafkaConfig {
   bootstrapServers: readonly string[];
   clientId: string;
@@ -70,6 +75,7 @@ export interface KafkaConfig {
   consumer: ConsumerSettings;
   topics: TopicSettings;
   init: InitSettings;
+  produce: ProduceSettings;
   /** Settings that work but are probably not what was meant. */
   warnings: readonly string[];
 }
@@ -280,6 +286,7 @@ export function loadConfig(env: Environment = process.env): KafkaConfig {
       breakerThreshold: p.KAFKA_CIRCUIT_BREAKER_THRESHOLD as number,
       breakerCooldownMs: p.KAFKA_CIRCUIT_BREAKER_COOLDOWN_MS as number,
     },
+    produce: { brokersDownTimeoutMs: p.KAFKA_PRODUCE_BROKERS_DOWN_TIMEOUT_MS },
     warnings,
   };
 }

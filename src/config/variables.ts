@@ -129,6 +129,11 @@ export const VARIABLES = {
     default: '1000',
     description: 'Time kept free before the Lambda deadline: retries and waits stop this much earlier.',
   },
+  KAFKA_PRODUCE_BROKERS_DOWN_TIMEOUT_MS: {
+    schema: wholeNumber(0, HOUR_MS),
+    description:
+      'How long a send waits once every broker connection is down before failing its messages with that cause. Unset: while the invocation has time.',
+  },
   KAFKA_CIRCUIT_BREAKER_THRESHOLD: {
     schema: wholeNumber(0, 1000),
     default: '3',

@@ -4,7 +4,7 @@
  * what was processed. Messages taken but not processed go back to the consumer, so the next
  * invocation of this environment continues where this one stopped, without gaps or repeats.
  */
-import type { ManagedConsumer, PartitionLag, TopicPartitionOffset } from '../init/consumer.js';
+import type { ManagedConsumer, PartitionLag, TopicPartitionOffset } from '../clients/consumer.js';
 import type { Invocation } from '../init/invocation.js';
 import type { Log } from '../observability/log.js';
 import { type MessageProcessor, toConsumedMessage } from './processor.js';

@@ -8,7 +8,7 @@
  *     await saveOrder(JSON.parse(message.value?.toString() ?? '{}'));
  *   });
  */
-import type { KafkaMessage } from '../init/consumer.js';
+import type { KafkaMessage } from '../clients/consumer.js';
 import type { Invocation } from '../init/invocation.js';
 import type { Log } from '../observability/log.js';
 

@@ -166,12 +166,12 @@ async function troubleshooting(section: Section, ctx: CheckContext): Promise<voi
     return;
   }
   await checkAdvertised(section, ctx, metadata);
-  const admin = await openAdmin(ctx);
+  const admin = openAdmin(ctx);
   try {
     await checkTopics(section, ctx, admin);
     await checkGroup(section, ctx, admin, metadata);
   } finally {
-    void closeAdmin(admin);
+    closeAdmin(admin);
   }
 }
 

@@ -1,11 +1,15 @@
-/** The Kafka-level troubleshooting checks: connection and authentication, advertised brokers, topics, the group. */
-import { type KafkaJS, RdKafka } from '@confluentinc/kafka-javascript';
-import { librdkafkaProperties } from '../config/librdkafka.js';
+/**
+ * The Kafka-level troubleshooting checks: connection and authentication, advertised brokers, topics,
+ * the group. They use the functions' own clients (src/clients), so a fault is named the same way here
+ * as in a function's error.
+ */
+import { ManagedAdmin } from '../clients/admin.js';
+import { NativeCalls } from '../clients/native.js';
+import { ManagedProducer } from '../clients/producer.js';
 import { classifyKafkaError } from '../errors/classify.js';
-import { createAdmin, disposeInBackground, watchClients } from '../init/clients.js';
-import { inspectGroup } from '../init/group.js';
+import { GroupObserver } from '../init/group.js';
 import { ClientLogRecorder } from '../observability/client-log.js';
-import { silentLog } from '../observability/log.js';
+import { Deadline } from '../retry/deadline.js';
 import { budget, type CheckContext, reach } from './checks.js';
 import { add, type Section } from './report.js';
 
@@ -14,25 +18,19 @@ export interface ClusterMetadata {
   topics: string[];
 }
 
-/** Connects a client the way the functions do (TLS, SASL); returns the cluster metadata it got. */
+/** The native calls of the checks below; diagnose runs in a child process that is ended once it has reported. */
+const calls = new NativeCalls();
+
+/** Connects a producer the way the functions do (TLS, SASL); returns the cluster metadata it got. */
 export async function checkConnection(section: Section, ctx: CheckContext): Promise<ClusterMetadata | undefined> {
   const recorder = new ClientLogRecorder('diagnose');
-  const client = new RdKafka.Producer({
-    ...librdkafkaProperties(ctx.config, 'producer'),
-    'socket.connection.setup.timeout.ms': 3000,
-  } as RdKafka.ProducerGlobalConfig);
-  recorder.follow(client);
-  const timeoutMs = budget(ctx, 4000);
-  const connecting = new Promise<RdKafka.Metadata>((resolve, reject) =>
-    client.connect({ timeout: timeoutMs - 200 }, (err, metadata) => (err ? reject(err) : resolve(metadata))),
-  );
   const sasl = ctx.config.sasl;
   try {
-    const metadata = await watchClients(connecting, {
-      operation: 'connecting to the cluster',
-      timeoutMs,
-      recorders: [recorder],
-    });
+    const { producer, metadata } = await ManagedProducer.connect(
+      () => new ManagedProducer(ctx.config, recorder, calls, 5000),
+      { calls, recorders: [recorder], deadline: Deadline.in(budget(ctx, 4000)) },
+    );
+    void producer.close(500).catch(() => {});
     const who = sasl ? `authenticated as ${sasl.username ?? 'the function role'} (${sasl.mechanism}); ` : '';
     add(
       section,
@@ -51,11 +49,6 @@ export async function checkConnection(section: Section, ctx: CheckContext): Prom
         : c.summary;
     add(section, 'fail', name, finding, c.hint);
     return undefined;
-  } finally {
-    connecting.then(
-      () => client.disconnect(),
-      () => {},
-    );
   }
 }
 
@@ -107,17 +100,21 @@ export async function checkAdvertised(
 }
 
 /** Each configured topic exists and this principal may describe it. */
-export async function checkTopics(section: Section, ctx: CheckContext, admin: KafkaJS.Admin): Promise<boolean> {
+export async function checkTopics(section: Section, ctx: CheckContext, admin: ManagedAdmin): Promise<boolean> {
   let ok = true;
   if (ctx.config.topics.names.length === 0) add(section, 'info', 'topics', 'KAFKA_TOPICS is empty: no topic to check');
   for (const topic of ctx.config.topics.names) {
     try {
-      const [metadata] = await admin.fetchTopicMetadata({ topics: [topic], timeout: budget(ctx, 3000) });
+      const [described] = (await admin.describeTopics([topic], budget(ctx, 3000))) as {
+        error?: unknown;
+        partitions: unknown[];
+      }[];
+      if (described?.error) throw described.error;
       add(
         section,
         'pass',
         `topic ${topic}`,
-        `exists (${metadata?.partitions.length} partitions) and this principal may describe it`,
+        `exists (${described?.partitions.length} partitions) and this principal may describe it`,
       );
     } catch (error) {
       ok = false;
@@ -144,7 +141,7 @@ export async function checkTopics(section: Section, ctx: CheckContext, admin: Ka
 export async function checkGroup(
   section: Section,
   ctx: CheckContext,
-  admin: KafkaJS.Admin,
+  admin: ManagedAdmin,
   metadata: ClusterMetadata,
 ): Promise<boolean> {
   const groupId = ctx.config.consumer.groupId;
@@ -152,16 +149,13 @@ export async function checkGroup(
     add(section, 'info', 'consumer group', 'KAFKA_CONSUMER_GROUP_ID is not set: no group to check');
     return true;
   }
+  const recorder = new ClientLogRecorder('diagnose-group');
+  const observer = new GroupObserver(ctx.config, groupId, recorder, calls);
+  const started = Date.now();
   try {
-    const recorder = new ClientLogRecorder('diagnose-group');
-    const group = await watchClients(
-      inspectGroup(admin, ctx.config, groupId, recorder, () => budget(ctx, 3000)),
-      {
-        operation: `inspecting group ${groupId}`,
-        timeoutMs: budget(ctx, 4000),
-        recorders: [recorder],
-      },
-    );
+    const deadline = Deadline.in(budget(ctx, 4000));
+    const cluster = await admin.metadata(`inspecting group ${groupId}`, deadline.remainingMs());
+    const group = await observer.inspect(admin, cluster, ctx.config.topics.names, deadline);
     add(
       section,
       'pass',
@@ -170,7 +164,7 @@ export async function checkGroup(
     );
     return true;
   } catch (error) {
-    const c = classifyKafkaError(error);
+    const c = classifyKafkaError(error, { recentLogs: recorder.recent(started) });
     const brokers = metadata.brokers.length;
     if (!metadata.topics.includes('__consumer_offsets') && (c.code === -185 || c.code === 15 || c.code === 14)) {
       add(
@@ -184,16 +178,16 @@ export async function checkGroup(
       add(section, 'fail', `consumer group ${groupId}`, c.summary, c.hint);
     }
     return false;
+  } finally {
+    void observer.close(500).catch(() => {});
   }
 }
 
 /** A standalone admin client for the topic and group checks; closed by the caller with closeAdmin(). */
-export async function openAdmin(ctx: CheckContext): Promise<KafkaJS.Admin> {
-  const admin = createAdmin(ctx.config, new ClientLogRecorder('diagnose-admin'));
-  await admin.connect();
-  return admin;
+export function openAdmin(ctx: CheckContext): ManagedAdmin {
+  return ManagedAdmin.standalone(ctx.config, new ClientLogRecorder('diagnose-admin'), calls);
 }
 
-export function closeAdmin(admin: KafkaJS.Admin): Promise<void> {
-  return disposeInBackground('the diagnose admin client', () => admin.disconnect(), silentLog, 1000);
+export function closeAdmin(admin: ManagedAdmin): void {
+  admin.close();
 }

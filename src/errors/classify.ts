@@ -151,9 +151,23 @@ function fromCode(code: number, message: string, nativeRetriable: boolean | unde
   };
 }
 
+function safeJson(value: object): string {
+  try {
+    return JSON.stringify(value);
+  } catch {
+    return String(value);
+  }
+}
+
+/** The first line of what went wrong: an Error's message, a plain error object's `message` (the binding's), or the value. */
 function messageOf(error: unknown): string {
-  if (error instanceof Error) return error.message.split('\n')[0] ?? '';
-  return String(error);
+  const message =
+    typeof (error as { message?: unknown } | null)?.message === 'string'
+      ? (error as { message: string }).message
+      : typeof error === 'object' && error !== null
+        ? safeJson(error)
+        : String(error);
+  return message.split('\n')[0] ?? '';
 }
 
 export interface ClassifyContext {

@@ -1,23 +1,28 @@
 /**
  * A consumer group seen from outside, without joining it: its state (ListConsumerGroups, answered
- * by every broker), whether its coordinator answers, and its lag. The offsets are read by a consumer
- * that has the group's id but never subscribes, so it never joins or rebalances the group.
+ * by every broker), whether its coordinator answers, and its lag. The committed offsets are read
+ * by an observer — a consumer that has the group's id but never subscribes, so it never joins or
+ * rebalances the group — kept for the execution environment, so a warm health check opens no
+ * connection; the high watermarks come from one ListOffsets request.
  *
  * Two admin calls that would do this crash the process instead, so they are not used:
  * - DescribeConsumerGroups: in @confluentinc/kafka-javascript 1.10 a group described with an error
  *   (coordinator loading or not available, not authorized) has no partition assignor, and the
  *   binding hands that NULL to V8 (src/common.cc, FromConsumerGroupDescription): SIGSEGV;
- * - ListConsumerGroupOffsets (admin fetchOffsets): in librdkafka 2.15 a NOT_COORDINATOR answer
- *   makes it ask the admin client's consumer group to look the coordinator up again, and an admin
- *   client has none (rd_kafka_handle_OffsetFetch → rd_kafka_cgrp_op with a NULL group): SIGSEGV.
+ * - ListConsumerGroupOffsets: in librdkafka 2.15 a NOT_COORDINATOR answer makes it ask the admin
+ *   client's consumer group to look the coordinator up again, and an admin client has none
+ *   (rd_kafka_handle_OffsetFetch → rd_kafka_cgrp_op with a NULL group): SIGSEGV.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type KafkaJS, RdKafka } from '@confluentinc/kafka-javascript';
+import { RdKafka } from '@confluentinc/kafka-javascript';
+import type { ManagedAdmin } from '../clients/admin.js';
+import type { NativeCalls } from '../clients/native.js';
+import { COMMON_OVERRIDES } from '../clients/properties.js';
 import { librdkafkaProperties } from '../config/librdkafka.js';
 import type { KafkaConfig } from '../config/load.js';
 import { classifyKafkaError } from '../errors/classify.js';
 import type { ClientLogRecorder } from '../observability/client-log.js';
-import { COMMON_OVERRIDES } from './clients.js';
+import type { Deadline } from '../retry/deadline.js';
 
 const STATES = ['unknown', 'preparing-rebalance', 'completing-rebalance', 'stable', 'dead', 'empty'];
 
@@ -33,71 +38,90 @@ export interface GroupView {
 
 type Partition = { topic: string; partition: number; offset?: number };
 
-function call<T>(start: (done: (err: unknown, value?: T) => void) => void): Promise<T> {
-  return new Promise((resolve, reject) => start((err, value) => (err ? reject(err) : resolve(value as T))));
-}
+export class GroupObserver {
+  readonly groupId: string;
+  readonly recorder: ClientLogRecorder;
+  readonly #client: RdKafka.KafkaConsumer;
+  readonly #calls: NativeCalls;
+  #connected = false;
 
-/**
- * The offset fetch goes to the group's coordinator: it fails, or times out, when there is none.
- * A coordinator that is moving or loading (NOT_COORDINATOR, COORDINATOR_LOAD_IN_PROGRESS: usual on
- * a new cluster or after a broker restart) is asked again while there is time.
- */
-async function committedOffsets(
-  observer: RdKafka.KafkaConsumer,
-  partitions: Partition[],
-  timeoutMs: () => number,
-): Promise<Partition[]> {
-  for (;;) {
-    try {
-      return await call<Partition[]>((done) => observer.committed(partitions, timeoutMs(), done));
-    } catch (error) {
-      const { kind } = classifyKafkaError(error);
-      if (kind !== 'transient' || timeoutMs() < 500) throw error;
-      await sleep(250);
+  constructor(config: KafkaConfig, groupId: string, recorder: ClientLogRecorder, calls: NativeCalls) {
+    this.groupId = groupId;
+    this.recorder = recorder;
+    this.#calls = calls;
+    this.#client = new RdKafka.KafkaConsumer(
+      {
+        ...librdkafkaProperties(config, 'consumer'),
+        ...COMMON_OVERRIDES,
+        'group.id': groupId,
+        'enable.auto.commit': false,
+        // FindCoordinator's answers are how "no coordinator" gets explained.
+        debug: 'cgrp',
+      } as RdKafka.ConsumerGlobalConfig,
+      {},
+    );
+    recorder.follow(this.#client);
+  }
+
+  async #connect(deadline: Deadline): Promise<void> {
+    if (this.#connected && this.#client.isConnected()) return;
+    await this.#calls.run<RdKafka.Metadata>('connecting the group observer', deadline.remainingMs(), (timeout, done) =>
+      this.#client.connect({ timeout, allTopics: false }, done),
+    );
+    this.#connected = true;
+  }
+
+  /**
+   * The offset fetch goes to the group's coordinator: it fails, or times out, when there is none.
+   * A coordinator that is moving or loading (NOT_COORDINATOR, COORDINATOR_LOAD_IN_PROGRESS: usual on
+   * a new cluster or after a broker restart) is asked again while there is time.
+   */
+  async #committed(partitions: Partition[], deadline: Deadline): Promise<Partition[]> {
+    for (;;) {
+      try {
+        return await this.#calls.run<Partition[]>('committed offsets', deadline.remainingMs(), (timeout, done) =>
+          this.#client.committed(partitions, timeout, done),
+        );
+      } catch (error) {
+        const { kind } = classifyKafkaError(error);
+        if (kind !== 'transient' || deadline.remainingMs() < 500) throw error;
+        await sleep(250);
+      }
     }
   }
-}
 
-export async function inspectGroup(
-  admin: KafkaJS.Admin,
-  config: KafkaConfig,
-  groupId: string,
-  recorder: ClientLogRecorder,
-  timeoutMs: () => number,
-): Promise<GroupView> {
-  const { groups } = await admin.listGroups({ timeout: timeoutMs() });
-  const listed = groups.find((g) => g.groupId === groupId);
-  const observer = new RdKafka.KafkaConsumer(
-    {
-      ...librdkafkaProperties(config, 'consumer'),
-      ...COMMON_OVERRIDES,
-      'group.id': groupId,
-      'enable.auto.commit': false,
-      // FindCoordinator's answers are how "no coordinator" gets explained.
-      debug: 'cgrp',
-    } as RdKafka.ConsumerGlobalConfig,
-    {},
-  );
-  recorder.follow(observer);
-  const connecting = call<RdKafka.Metadata>((done) => observer.connect({ timeout: timeoutMs() }, done));
-  try {
-    const metadata = await connecting;
+  async inspect(admin: ManagedAdmin, metadata: RdKafka.Metadata, topics: readonly string[], deadline: Deadline) {
+    const { groups } = await admin.listGroups(deadline.remainingMs());
+    const listed = groups.find((g) => g.groupId === this.groupId);
+    await this.#connect(deadline);
     const partitions: Partition[] = metadata.topics
-      .filter((t) => config.topics.names.includes(t.name))
+      .filter((t) => topics.includes(t.name))
       .flatMap((t) => t.partitions.map((p) => ({ topic: t.name, partition: p.id })));
-    const committed = await committedOffsets(observer, partitions, timeoutMs);
+    const committed = await this.#committed(partitions, deadline);
+    const latest = await this.#calls.run<{ topic: string; partition: number; offset: number }[]>(
+      'high watermarks',
+      deadline.remainingMs(),
+      (timeout, done) =>
+        admin.client.listOffsets(
+          partitions.map(({ topic, partition }) => ({ topic, partition, offset: RdKafka.OffsetSpec.LATEST })),
+          { timeout },
+          done,
+        ),
+    );
+    const high = new Map(latest.map((l) => [`${l.topic}/${l.partition}`, l.offset]));
     let lag = 0;
     for (const { topic, partition, offset } of committed) {
-      const { highOffset } = await call<RdKafka.WatermarkOffsets>((done) =>
-        observer.queryWatermarkOffsets(topic, partition, timeoutMs(), done),
-      );
-      lag += Math.max(0, highOffset - Math.max(offset ?? 0, 0));
+      lag += Math.max(0, (high.get(`${topic}/${partition}`) ?? 0) - Math.max(offset ?? 0, 0));
     }
-    return { id: groupId, state: listed ? (STATES[listed.state] ?? 'unknown') : 'none', coordinator: 'available', lag };
-  } finally {
-    connecting.then(
-      () => observer.disconnect(),
-      () => {},
+    const state = listed ? (STATES[listed.state] ?? 'unknown') : 'none';
+    return { id: this.groupId, state, coordinator: 'available', lag } satisfies GroupView;
+  }
+
+  close(timeoutMs: number): Promise<void> {
+    if (!this.#client.isConnected()) return Promise.resolve();
+    this.#connected = false;
+    return this.#calls.run<void>('closing the group observer', timeoutMs, (_t, done) =>
+      this.#client.disconnect((err) => done(err)),
     );
   }
 }

@@ -1,12 +1,18 @@
+export { ManagedAdmin } from '../clients/admin.js';
 export {
-  abandonConnect,
-  createAdmin,
-  createProducer,
-  disposeInBackground,
-  producerProperties,
-  watchClients,
-} from './clients.js';
-export { type KafkaMessage, ManagedConsumer, type PartitionLag, type TopicPartitionOffset } from './consumer.js';
+  type KafkaMessage,
+  ManagedConsumer,
+  type PartitionLag,
+  type TopicPartitionOffset,
+} from '../clients/consumer.js';
+export { NativeCalls } from '../clients/native.js';
+export {
+  ManagedProducer,
+  type ProducerRecord,
+  type SendOptions,
+  type SendOutcome,
+  type SendResult,
+} from '../clients/producer.js';
 export { buildHealthStatus, type HealthState, type HealthStatus, safeConfiguration } from './health.js';
 export { KafkaInitializer, type KafkaInitializerOptions } from './initializer.js';
 export { Invocation, type InvocationContext } from './invocation.js';

@@ -3,13 +3,17 @@
  * It runs the seed's staged sequence — SSL → admin → broker health → topics → producer → consumer —
  * lazily (a producer-only function never creates a consumer), memoised (a warm invocation runs no
  * stage), never caching a failure, always within the invocation's remaining time, and it notices
- * when a freeze outlived the connections or the group membership.
+ * when a freeze outlived the connections or the group membership. No native call it starts
+ * outlives the invocation: an invocation answers once they have all returned (clients/native.ts).
  */
 
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import type { KafkaJS } from '@confluentinc/kafka-javascript';
 import type { Context } from 'aws-lambda';
+import type { ManagedAdmin } from '../clients/admin.js';
+import { ManagedConsumer } from '../clients/consumer.js';
+import { NativeCalls } from '../clients/native.js';
+import type { ManagedProducer } from '../clients/producer.js';
 import { type Environment, type KafkaConfig, loadConfig } from '../config/load.js';
 import { type Classification, classifyKafkaError } from '../errors/classify.js';
 import { ConfigError, KafkaOperationError, RetryError } from '../errors/errors.js';
@@ -29,8 +33,7 @@ import { CircuitBreaker } from '../retry/breaker.js';
 import type { Deadline } from '../retry/deadline.js';
 import { CertificateValidator } from '../ssl/validator.js';
 import { retryInitialisation } from './attempts.js';
-import { disposeInBackground } from './clients.js';
-import { ManagedConsumer } from './consumer.js';
+import { GroupObserver } from './group.js';
 import { buildHealthStatus, type HealthStatus } from './health.js';
 import { Invocation, type InvocationContext } from './invocation.js';
 import { type ProbeResult, probeCluster } from './probe.js';
@@ -90,6 +93,7 @@ export class KafkaInitializer {
   readonly #validator = new CertificateValidator();
   readonly #env: Environment;
   readonly #shutdownTimeoutMs: number;
+  readonly #calls: NativeCalls;
   #config: KafkaConfig | ConfigError | undefined;
   #breaker = new CircuitBreaker({ threshold: 0, cooldownMs: 0 });
   readonly #recorders: ClientRecorders;
@@ -98,7 +102,7 @@ export class KafkaInitializer {
     admin: this.#stage<AdminClients>('admin'),
     broker_health: this.#stage<ClusterView>('broker_health'),
     topics: this.#stage<readonly number[]>('topics'),
-    producer: this.#stage<KafkaJS.Producer>('producer'),
+    producer: this.#stage<ManagedProducer>('producer'),
     consumer: this.#stage<ManagedConsumer>('consumer'),
   };
   /** A consumer from a failed attempt, still joining: the next attempt carries on with it. */
@@ -109,6 +113,8 @@ export class KafkaInitializer {
   #lastInitAttempts = 0;
   #certificateWarnings: readonly string[] = [];
   #lastProbe: ProbeResult | undefined;
+  /** The health check's view of KAFKA_CONSUMER_GROUP_ID, kept so that a warm check opens no connection. */
+  #observer: GroupObserver | undefined;
 
   constructor(options: KafkaInitializerOptions = {}) {
     this.#env = options.env ?? process.env;
@@ -116,9 +122,14 @@ export class KafkaInitializer {
     const serviceName = options.serviceName ?? this.#env.POWERTOOLS_SERVICE_NAME ?? DEFAULT_SERVICE_NAME;
     this.logger = createLogger(this.#redactor, serviceName);
     this.#log = options.log ? redactedLog(options.log, this.#redactor) : logTo(this.logger);
-    this.#recorders = new ClientRecorders(this.#log, {
-      onConnectionFailure: () => this.metrics.count(METRIC_NAMES.connectionErrors),
-    });
+    // librdkafka logs between invocations too: those lines get no request id and no cold start.
+    const idleLog = options.log ? this.#log : logTo(createLogger(this.#redactor, serviceName));
+    this.#recorders = new ClientRecorders(
+      this.#log,
+      { onConnectionFailure: (count) => this.metrics.count(METRIC_NAMES.connectionErrors, count) },
+      idleLog,
+    );
+    this.#calls = new NativeCalls(this.#log);
     this.metrics = new KafkaMetrics(
       new Metrics({
         namespace: options.namespace ?? this.#env.POWERTOOLS_METRICS_NAMESPACE ?? DEFAULT_NAMESPACE,
@@ -128,6 +139,8 @@ export class KafkaInitializer {
     );
     if (options.handleSigterm !== false) {
       process.once('SIGTERM', () => {
+        // Lambda sends SIGKILL soon after: exit within the budget whatever is still running.
+        setTimeout(() => process.exit(0), this.#shutdownTimeoutMs).unref();
         void this.shutdown('SIGTERM').finally(() => process.exit(0));
       });
     }
@@ -167,6 +180,7 @@ export class KafkaInitializer {
     const coldStart = this.#invocations === 1;
     this.logger.addContext(context as unknown as Context);
     this.logger.appendKeys({ cold_start: coldStart });
+    this.#recorders.setActive(true);
     if (coldStart) this.metrics.count(METRIC_NAMES.coldStart);
     let margin = 1000;
     let pauseMs: number | undefined;
@@ -181,8 +195,17 @@ export class KafkaInitializer {
     return new Invocation(context, margin, coldStart, pauseMs);
   }
 
-  /** Ends an invocation: flushes its metrics once, and remembers when, to measure the next pause. */
-  end(_invocation: Invocation): void {
+  /**
+   * Ends an invocation: waits for every native call it started (each is bounded by its deadline),
+   * flushes its metrics once, and remembers when, to measure the next pause.
+   */
+  async end(invocation: Invocation): Promise<void> {
+    const settled = await this.#calls.settled(invocation.deadline.remainingMs() + invocation.marginMs / 2);
+    if (!settled)
+      this.#log.warn('Native calls still running at the end of the invocation', {
+        calls: this.#calls.inFlight(),
+      });
+    this.#recorders.setActive(false);
     this.metrics.flush();
     this.#lastEnd = Date.now();
   }
@@ -197,20 +220,20 @@ export class KafkaInitializer {
         return await fn(event, invocation);
       } catch (error) {
         const { name, kind, summary, hint } = classifyKafkaError(error);
-        this.#log.error('Invocation failed', { error: name, kind, summary, hint });
+        this.#log.error(`Invocation failed: ${summary}`, { error: name, kind, summary, hint });
         throw error;
       } finally {
-        this.end(invocation);
+        await this.end(invocation);
       }
     };
   }
 
   // --- entry points ----------------------------------------------------------------------
 
-  producer(invocation: Invocation): Promise<KafkaJS.Producer> {
+  producer(invocation: Invocation): Promise<ManagedProducer> {
     return this.#initialise('producer', invocation, this.#stages.producer, async (ctx) => {
       const clients = await this.#common(ctx, true);
-      return this.#stages.producer.get(() => runProducer(ctx, clients.producer, this.#deliveryTimeoutMs(invocation)));
+      return this.#stages.producer.get(() => runProducer(ctx, clients));
     });
   }
 
@@ -220,7 +243,8 @@ export class KafkaInitializer {
       return this.#stages.consumer.get(async () => {
         assertConsumerSettings(ctx.config);
         const consumer =
-          this.#joining ?? new ManagedConsumer(ctx.config, this.#recorders.create('consumer'), ctx.config.topics.names);
+          this.#joining ??
+          new ManagedConsumer(ctx.config, this.#recorders.create('consumer'), ctx.config.topics.names, this.#calls);
         this.#joining = consumer;
         try {
           const result = await runConsumer(ctx, consumer);
@@ -237,32 +261,30 @@ export class KafkaInitializer {
   }
 
   /** The admin client (and the broker health and topic checks before it). */
-  admin(invocation: Invocation): Promise<KafkaJS.Admin> {
-    return this.#initialise('admin', invocation, this.#stages.topics, async (ctx) => {
+  async admin(invocation: Invocation): Promise<ManagedAdmin> {
+    await this.#initialise('admin', invocation, this.#stages.topics, async (ctx) => {
       await this.#common(ctx, false);
       return this.#stages.topics.current() ?? [];
-    }).then(() => (this.#stages.admin.current() as AdminClients).admin);
+    });
+    return (this.#stages.admin.current() as AdminClients).admin;
   }
 
   /** SSL → admin → broker health → topics: what every path needs. */
-  async #common(ctx: StepContext & { deliveryTimeoutMs: number }, shareWithProducer: boolean): Promise<AdminClients> {
+  async #common(ctx: StepContext, shareWithProducer: boolean): Promise<AdminClients> {
     this.#certificateWarnings = await this.#stages.ssl.get(() => runSsl(ctx, this.#validator, this.#redactor));
-    const clients = await this.#stages.admin.get(() => runAdmin(ctx, shareWithProducer, ctx.deliveryTimeoutMs));
-    await this.#stages.broker_health.get(() => runBrokerHealth(ctx, clients.admin));
-    await this.#stages.topics.get(() => runTopics(ctx, clients.admin));
+    const clients = await this.#stages.admin.get(() => runAdmin(ctx, shareWithProducer));
+    const cluster = await this.#stages.broker_health.get(() => runBrokerHealth(ctx, clients));
+    await this.#stages.topics.get(() => runTopics(ctx, clients, cluster));
+    // The producer's connect metadata served the first checks; later ones must ask afresh.
+    delete clients.metadata;
     return clients;
-  }
-
-  /** Delivery timeout for a producer created now: the time this invocation has left. */
-  #deliveryTimeoutMs(invocation: Invocation): number {
-    return invocation.deadline.remainingMs();
   }
 
   async #initialise<T>(
     path: Path,
     invocation: Invocation,
     terminal: Stage<T>,
-    chain: (ctx: StepContext & { deliveryTimeoutMs: number }) => Promise<T>,
+    chain: (ctx: StepContext) => Promise<T>,
   ): Promise<T> {
     const config = this.config();
     if (terminal.isSettledOk() && !(await this.#clientsDied(invocation, path))) return terminal.current() as T;
@@ -289,7 +311,7 @@ export class KafkaInitializer {
       const classification = classifyKafkaError(error);
       this.#lastInitAttempts = error instanceof RetryError ? error.attempts : 0;
       this.#lastFailure = { at: Date.now(), classification };
-      this.#log.error(`${label} failed`, {
+      this.#log.error(`${label} failed: ${classification.summary}`, {
         attempts: this.#lastInitAttempts,
         error: classification.name,
         summary: classification.summary,
@@ -299,21 +321,16 @@ export class KafkaInitializer {
     }
   }
 
-  #stepContext(
-    config: KafkaConfig,
-    deadline: Deadline,
-    invocation: Invocation,
-  ): StepContext & { deliveryTimeoutMs: number } {
+  #stepContext(config: KafkaConfig, deadline: Deadline, invocation: Invocation): StepContext {
     return {
       config,
       log: this.#log,
       metrics: this.metrics,
+      calls: this.#calls,
+      deadline,
       newRecorder: (client) => this.#recorders.create(client),
       recorders: () => this.#recorders.all(),
-      get timeoutMs() {
-        return deadline.remainingMs();
-      },
-      deliveryTimeoutMs: this.#deliveryTimeoutMs(invocation),
+      deliveryTimeoutMs: invocation.deadline.remainingMs(),
     };
   }
 
@@ -332,7 +349,6 @@ export class KafkaInitializer {
       deadline: invocation.deadline,
       config: this.config(),
       admin: this.#stages.admin.current()?.admin,
-      recorders: this.#recorders.all(),
       hasConsumer: this.#stages.consumer.current() !== undefined,
       log: this.#log,
     });
@@ -343,9 +359,11 @@ export class KafkaInitializer {
 
   #evictAdminAndProducer(reason: string): void {
     const clients = this.#stages.admin.evict(reason);
+    this.#stages.broker_health.evict(reason);
+    this.#stages.topics.evict(reason);
     const producer = this.#stages.producer.evict(reason) ?? clients?.producer;
-    if (clients) void disposeInBackground('the admin client', () => clients.admin.disconnect(), this.#log);
-    if (producer) void disposeInBackground('the producer', () => producer.disconnect(), this.#log);
+    clients?.admin.close();
+    void producer?.close(1000).catch(() => {});
   }
 
   /** Drops a client after an error that leaves it unusable (e.g. a fatal producer error); the next call rebuilds it. */
@@ -355,7 +373,7 @@ export class KafkaInitializer {
       return;
     }
     const consumer = this.#stages.consumer.evict(reason);
-    if (consumer) void disposeInBackground('the consumer', () => consumer.close(2000), this.#log);
+    void consumer?.close(2000).catch(() => {});
   }
 
   // --- health and shutdown ---------------------------------------------------------------
@@ -390,17 +408,16 @@ export class KafkaInitializer {
     const started = Date.now();
     try {
       const admin = await this.admin(invocation);
-      const timeoutMs = Math.max(
-        1,
-        Math.min(this.config().init.coordinatorWaitTimeoutMs, invocation.deadline.remainingMs()),
-      );
-      this.#lastProbe = await probeCluster(
-        admin,
-        this.config(),
-        timeoutMs,
-        this.#recorders.all(),
-        this.#recorders.detached('group-probe'),
-      );
+      const config = this.config();
+      const groupId = config.consumer.groupId;
+      if (groupId && !this.#observer) {
+        this.#observer = new GroupObserver(config, groupId, this.#recorders.detached('group-probe'), this.#calls);
+      }
+      this.#lastProbe = await probeCluster(admin, config, {
+        deadline: invocation.deadline.cappedAt(config.init.coordinatorWaitTimeoutMs),
+        recorders: this.#recorders.all(),
+        ...(this.#observer && { observer: this.#observer }),
+      });
     } catch (error) {
       const classification = this.#explain(classifyKafkaError(error));
       this.#lastFailure = { at: Date.now(), classification };
@@ -414,7 +431,7 @@ export class KafkaInitializer {
     const status = this.getHealthStatus();
     if (status.status === 'unhealthy') {
       this.metrics.count(METRIC_NAMES.healthCheckFailures);
-      this.#log.error('Kafka service unhealthy', { reasons: status.reasons });
+      this.#log.error(`Kafka service unhealthy: ${status.reasons[0] ?? ''}`, { reasons: status.reasons });
     } else {
       this.#log.info(`Kafka service ${status.status}`, { reasons: status.reasons, probe: this.#lastProbe });
     }
@@ -427,8 +444,8 @@ export class KafkaInitializer {
     await closeClients(
       {
         producer: this.#stages.producer.current() ?? this.#stages.admin.current()?.producer,
-        admin: this.#stages.admin.current()?.admin,
         consumer: this.#stages.consumer.current() ?? this.#joining,
+        observer: this.#observer,
       },
       this.#shutdownTimeoutMs,
       this.#log,

@@ -13,6 +13,8 @@ export interface InvocationContext extends RemainingTime {
 export class Invocation {
   readonly context: InvocationContext;
   readonly deadline: Deadline;
+  /** KAFKA_DEADLINE_MARGIN_MS: what `deadline` keeps free before Lambda's own. */
+  readonly marginMs: number;
   readonly coldStart: boolean;
   /**
    * How long the environment was frozen before this invocation, when that was longer than broker
@@ -25,6 +27,7 @@ export class Invocation {
   constructor(context: InvocationContext, marginMs: number, coldStart: boolean, pauseMs: number | undefined) {
     this.context = context;
     this.deadline = Deadline.fromContext(context, marginMs);
+    this.marginMs = marginMs;
     this.coldStart = coldStart;
     this.pauseMs = pauseMs;
   }

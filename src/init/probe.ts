@@ -1,12 +1,15 @@
 /**
  * The scheduled health check's own probes, run fresh every time (the stages are memoised, a
- * health check must not be): metadata, the configured topics, and the group's coordinator.
+ * health check must not be): metadata, the configured topics, and the group's coordinator and
+ * lag. It reuses the environment's clients: no new client or connection once warm.
  */
-import type { KafkaJS } from '@confluentinc/kafka-javascript';
+import type { ManagedAdmin } from '../clients/admin.js';
 import type { KafkaConfig } from '../config/load.js';
+import { classifyKafkaError } from '../errors/classify.js';
+import { KafkaOperationError } from '../errors/errors.js';
 import type { ClientLogRecorder } from '../observability/client-log.js';
-import { watchClients } from './clients.js';
-import { type GroupView, inspectGroup } from './group.js';
+import type { Deadline } from '../retry/deadline.js';
+import type { GroupObserver, GroupView } from './group.js';
 
 export interface ProbeResult {
   ok: boolean;
@@ -18,23 +21,20 @@ export interface ProbeResult {
   error?: string;
 }
 
-export async function probeCluster(
-  admin: KafkaJS.Admin,
-  config: KafkaConfig,
-  timeoutMs: number,
-  recorders: ClientLogRecorder[],
-  observer: ClientLogRecorder,
-): Promise<ProbeResult> {
-  const started = Date.now();
-  const bounded = <T>(work: Promise<T>, operation: string) =>
-    watchClients(work, {
-      operation,
-      timeoutMs: Math.max(1, timeoutMs - (Date.now() - started)),
-      recorders: [...recorders, observer],
-    });
-  const budget = () => Math.max(1, timeoutMs - (Date.now() - started) - 250);
+export interface ProbeContext {
+  deadline: Deadline;
+  recorders: readonly ClientLogRecorder[];
+  /** The group observer of KAFKA_CONSUMER_GROUP_ID, when it is set. */
+  observer?: GroupObserver;
+}
 
-  const topics = await bounded(admin.listTopics({ timeout: budget() }), 'health check: metadata');
+export async function probeCluster(admin: ManagedAdmin, config: KafkaConfig, ctx: ProbeContext): Promise<ProbeResult> {
+  const started = Date.now();
+  const metadata = await admin.metadataWhenReachable('health check: metadata', {
+    deadline: ctx.deadline,
+    recorders: ctx.recorders,
+  });
+  const topics = metadata.topics.map((t) => t.name);
   const missingTopics = config.topics.names.filter((name) => !topics.includes(name));
   const result: ProbeResult = {
     ok: missingTopics.length === 0,
@@ -43,13 +43,20 @@ export async function probeCluster(
     topics: topics.filter((name) => !name.startsWith('__')).length,
     missingTopics,
   };
-  const groupId = config.consumer.groupId;
-  if (groupId) {
-    const group = await bounded(
-      inspectGroup(admin, config, groupId, observer, budget),
-      'health check: group coordinator',
-    );
-    result.group = group;
+  if (ctx.observer) {
+    const observer = ctx.observer;
+    const since = Date.now();
+    result.group = await observer.inspect(admin, metadata, config.topics.names, ctx.deadline).catch((error) => {
+      // The observer's log says why the coordinator did not answer (FindCoordinator errors).
+      const recentLogs = observer.recorder.recent(since);
+      throw new KafkaOperationError(
+        `health check: consumer group ${observer.groupId}`,
+        classifyKafkaError(error, { recentLogs }),
+        {
+          cause: error,
+        },
+      );
+    });
   }
   if (missingTopics.length > 0) result.error = `topics missing: ${missingTopics.join(', ')}`;
   result.durationMs = Date.now() - started;

@@ -1,23 +1,36 @@
 /** SIGTERM: flush what the producer holds, then close every client, all within a fixed budget. */
-import type { KafkaJS } from '@confluentinc/kafka-javascript';
+import type { ManagedConsumer } from '../clients/consumer.js';
+import { within } from '../clients/native.js';
+import type { ManagedProducer } from '../clients/producer.js';
 import type { Log } from '../observability/log.js';
-import { disposeInBackground } from './clients.js';
-import type { ManagedConsumer } from './consumer.js';
+import type { GroupObserver } from './group.js';
 
 export interface OpenClients {
-  producer?: KafkaJS.Producer;
-  admin?: KafkaJS.Admin;
+  producer?: ManagedProducer;
   consumer?: ManagedConsumer;
+  observer?: GroupObserver;
+}
+
+/** Waits for `work` at most `ms`; its failure or lateness is only logged (the process is going away). */
+async function bounded(what: string, work: () => Promise<unknown>, ms: number, log: Log): Promise<void> {
+  try {
+    await within(work(), ms, what);
+    log.debug(`Closed ${what}`);
+  } catch (error) {
+    log.debug(`Closing ${what} did not finish: ${(error as Error).message}`);
+  }
 }
 
 export async function closeClients(clients: OpenClients, budgetMs: number, log: Log): Promise<void> {
-  const { producer, admin, consumer } = clients;
-  const flushMs = Math.floor(budgetMs * 0.6);
+  const { producer, consumer, observer } = clients;
+  const flushMs = Math.floor(budgetMs * 0.5);
   const closeMs = Math.floor(budgetMs * 0.3);
-  if (producer) await disposeInBackground('producer flush', () => producer.flush({ timeout: flushMs }), log, flushMs);
+  if (producer?.isConnected()) await bounded('producer flush', () => producer.flush(flushMs), flushMs, log);
+  // A standalone admin client is not destroyed here: the binding does that synchronously, on this
+  // thread, and the process is about to exit anyway.
   await Promise.all([
-    consumer && disposeInBackground('the consumer', () => consumer.close(closeMs), log, closeMs),
-    admin && disposeInBackground('the admin client', () => admin.disconnect(), log, closeMs),
-    producer && disposeInBackground('the producer', () => producer.disconnect(), log, closeMs),
+    consumer && bounded('the consumer', () => consumer.close(closeMs), closeMs, log),
+    observer && bounded('the group observer', () => observer.close(closeMs), closeMs, log),
+    producer && bounded('the producer', () => producer.close(closeMs), closeMs, log),
   ]);
 }

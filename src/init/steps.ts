@@ -1,37 +1,53 @@
 /**
  * What each of the seed's six stages does, as functions of what it needs. The initializer decides
  * when each runs (lazily, memoised, within an attempt's time); these only do the work and log the
- * seed's lines at the seed's points.
+ * seed's lines at the seed's points. Every wait is bounded by the attempt's deadline and goes
+ * through the environment's NativeCalls (src/clients/native.ts).
  */
-import type { KafkaJS } from '@confluentinc/kafka-javascript';
+import type { RdKafka } from '@confluentinc/kafka-javascript';
+import { ManagedAdmin } from '../clients/admin.js';
+import type { ManagedConsumer } from '../clients/consumer.js';
+import type { NativeCalls } from '../clients/native.js';
+import { ManagedProducer } from '../clients/producer.js';
+import { decisiveCause, linesSince, timedOut } from '../clients/wait.js';
 import type { KafkaConfig } from '../config/load.js';
 import { type Classification, classifyKafkaError } from '../errors/classify.js';
-import { AttemptTimeoutError, KafkaOperationError } from '../errors/errors.js';
+import { KafkaOperationError } from '../errors/errors.js';
 import type { ClientLogRecorder } from '../observability/client-log.js';
 import type { Log } from '../observability/log.js';
 import { type KafkaMetrics, METRIC_NAMES } from '../observability/metrics.js';
 import type { Redactor } from '../observability/redact.js';
+import type { Deadline } from '../retry/deadline.js';
 import type { CertificateValidator } from '../ssl/validator.js';
-import { abandonConnect, createAdmin, createProducer, watchClients } from './clients.js';
-import type { ManagedConsumer } from './consumer.js';
 import type { StageRun } from './stage.js';
 
 export interface StepContext {
   config: KafkaConfig;
   log: Log;
   metrics: KafkaMetrics;
-  /** Time this step may take (the attempt's remaining time, capped by the coordinator wait). */
-  timeoutMs: number;
+  calls: NativeCalls;
+  /** When this step must be done (the attempt's deadline, itself within the invocation's). */
+  deadline: Deadline;
   /** A recorder for a client about to be created; it becomes that client type's current one. */
   newRecorder: (client: 'producer' | 'admin' | 'consumer') => ClientLogRecorder;
   /** The recorders of the current clients, to explain what they are waiting for. */
   recorders: () => ClientLogRecorder[];
+  /** Delivery timeout of a producer created now: the time the invocation has left. */
+  deliveryTimeoutMs: number;
 }
 
 export interface AdminClients {
-  admin: KafkaJS.Admin;
+  admin: ManagedAdmin;
   /** Set when the admin shares the producer's connections. */
-  producer?: KafkaJS.Producer;
+  producer?: ManagedProducer;
+  /** The cluster as the producer's connect saw it, to spare the health check a request. */
+  metadata?: RdKafka.Metadata;
+}
+
+export interface ClusterView {
+  /** Topics the cluster reported, internal ones (`__consumer_offsets`, …) included. */
+  topics: readonly string[];
+  metadata?: RdKafka.Metadata;
 }
 
 export async function runSsl(
@@ -56,154 +72,138 @@ export async function runSsl(
   return { value: warnings };
 }
 
-/** The admin client; on the producer path it shares the producer's connections (producer.dependentAdmin()). */
-export async function runAdmin(
-  ctx: StepContext,
-  shareWithProducer: boolean,
-  deliveryTimeoutMs: number,
-): Promise<StageRun<AdminClients>> {
+/**
+ * The admin client. On the producer path it shares the producer's connections, so the producer
+ * is connected here (its connect is the first request to the cluster); otherwise it is a client of
+ * its own, created at once, whose first request is the broker health check.
+ */
+export async function runAdmin(ctx: StepContext, shareWithProducer: boolean): Promise<StageRun<AdminClients>> {
   ctx.log.info('Initializing Kafka admin client');
-  let producer: KafkaJS.Producer | undefined;
-  let admin: KafkaJS.Admin;
-  if (shareWithProducer) {
-    producer = await connectProducer(ctx, deliveryTimeoutMs);
-    admin = producer.dependentAdmin();
-  } else {
-    admin = createAdmin(ctx.config, ctx.newRecorder('admin'));
+  if (!shareWithProducer) {
+    const admin = ManagedAdmin.standalone(ctx.config, ctx.newRecorder('admin'), ctx.calls);
+    ctx.log.info('Admin client started successfully');
+    return { value: { admin } };
   }
-  await admin.connect();
-  ctx.log.info(
-    shareWithProducer
-      ? "Admin client started successfully (sharing the producer's broker connections)"
-      : 'Admin client started successfully',
-  );
-  return { value: { admin, producer } };
-}
-
-export interface ClusterView {
-  /** Topics the cluster reported, internal ones (`__consumer_offsets`, …) included. */
-  topics: readonly string[];
-}
-
-async function connectProducer(ctx: StepContext, deliveryTimeoutMs: number): Promise<KafkaJS.Producer> {
   const recorder = ctx.newRecorder('producer');
-  const producer = createProducer(ctx.config, recorder, deliveryTimeoutMs);
-  const connecting = producer.connect();
-  try {
-    await watchClients(connecting, {
-      operation: 'connecting the producer',
-      timeoutMs: ctx.timeoutMs,
-      recorders: [recorder],
-    });
-  } catch (error) {
-    abandonConnect(producer, connecting, recorder);
-    throw error;
-  }
-  return producer;
+  const { producer, metadata } = await ManagedProducer.connect(
+    () => new ManagedProducer(ctx.config, recorder, ctx.calls, ctx.deliveryTimeoutMs),
+    { calls: ctx.calls, recorders: [recorder], deadline: ctx.deadline },
+  );
+  const admin = ManagedAdmin.sharing(producer, ctx.calls);
+  ctx.log.info("Admin client started successfully (sharing the producer's broker connections)");
+  return { value: { admin, producer, metadata } };
 }
 
-export async function runBrokerHealth(ctx: StepContext, admin: KafkaJS.Admin): Promise<StageRun<ClusterView>> {
+export async function runBrokerHealth(ctx: StepContext, clients: AdminClients): Promise<StageRun<ClusterView>> {
   if (!ctx.config.init.startupHealthCheck) {
     return { value: { topics: [] }, skipped: 'KAFKA_STARTUP_HEALTH_CHECK=false' };
   }
   ctx.log.info('Verifying Kafka broker health', { bootstrapServers: ctx.config.bootstrapServers });
-  const topics = await watchClients(admin.listTopics({ timeout: Math.max(1, ctx.timeoutMs - 250) }), {
-    operation: 'broker health check',
-    timeoutMs: ctx.timeoutMs,
-    recorders: ctx.recorders(),
-  });
+  const metadata =
+    clients.metadata ??
+    (await clients.admin.metadataWhenReachable('broker health check', {
+      recorders: ctx.recorders(),
+      deadline: ctx.deadline,
+    }));
+  const topics = metadata.topics.map((t) => t.name);
   const count = topics.filter((name) => !name.startsWith('__')).length;
-  ctx.log.info(`✓ Kafka cluster is healthy: ${count} topics found`);
-  return { value: { topics } };
+  ctx.log.info(`✓ Kafka cluster is healthy: ${count} topics found`, { brokers: metadata.brokers.length });
+  return { value: { topics, metadata } };
+}
+
+function topicProblem(operation: string, classification: Classification, ctx: StepContext, count: number) {
+  ctx.metrics.count(METRIC_NAMES.topicCreationErrors, count);
+  return new KafkaOperationError(operation, classification);
 }
 
 /** Verifies KAFKA_TOPICS exist; creates the missing ones when KAFKA_CREATE_TOPICS=true. */
-export async function runTopics(ctx: StepContext, admin: KafkaJS.Admin): Promise<StageRun<readonly number[]>> {
+export async function runTopics(
+  ctx: StepContext,
+  clients: AdminClients,
+  cluster: ClusterView | undefined,
+): Promise<StageRun<readonly number[]>> {
   const { names, create, partitions, replicationFactor } = ctx.config.topics;
   if (names.length === 0) return { value: [], skipped: 'KAFKA_TOPICS is empty' };
-  const recorders = ctx.recorders();
-  const existing = new Set(
-    await watchClients(admin.listTopics({ timeout: Math.max(1, ctx.timeoutMs - 250) }), {
-      operation: 'listing topics',
-      timeoutMs: ctx.timeoutMs,
-      recorders,
-    }),
-  );
-  const missing = names.filter((name) => !existing.has(name));
+  const metadata =
+    cluster?.metadata ??
+    clients.metadata ??
+    (await clients.admin.metadataWhenReachable('listing topics', {
+      recorders: ctx.recorders(),
+      deadline: ctx.deadline,
+    }));
+  const existing = new Map(metadata.topics.map((t) => [t.name, t]));
   const brokers = new Set<number>();
-  const present = names.filter((name) => existing.has(name));
-  if (present.length > 0) {
-    const metadata = await watchClients(
-      admin.fetchTopicMetadata({ topics: present, timeout: Math.max(1, ctx.timeoutMs - 250) }),
-      {
-        operation: 'describing topics',
-        timeoutMs: ctx.timeoutMs,
-        recorders,
-      },
-    );
-    for (const topic of metadata) {
-      for (const partition of topic.partitions) for (const id of partition.replicas) brokers.add(id);
-      ctx.log.info(`✓ Topic exists: ${topic.name} (${topic.partitions.length} partitions)`);
-    }
+  for (const name of names) {
+    const topic = existing.get(name);
+    if (!topic) continue;
+    for (const partition of topic.partitions) for (const id of partition.replicas) brokers.add(id);
+    ctx.log.info(`✓ Topic exists: ${name} (${topic.partitions.length} partitions)`);
   }
+  const missing = names.filter((name) => !existing.has(name));
   if (missing.length === 0) return { value: [...brokers].sort() };
-  // A topic this principal may not describe is left out of the listing: ask for it by name.
-  const denied = await watchClients(
-    admin.fetchTopicMetadata({ topics: missing, timeout: Math.max(1, ctx.timeoutMs - 250) }),
-    {
-      operation: 'describing missing topics',
-      timeoutMs: ctx.timeoutMs,
-      recorders,
-    },
-  ).then(
-    () => undefined,
-    (error: unknown) => (classifyKafkaError(error).code === 29 ? error : undefined),
-  );
+
+  // A topic this principal may not describe is left out of the listing: ask for each by name.
+  const described = await clients.admin
+    .describeTopics(missing, Math.max(1, ctx.deadline.remainingMs()))
+    .then((topics) => topics as { name: string; error?: unknown }[])
+    .catch((error: unknown) => missing.map((name) => ({ name, error })));
+  const denied = described.find((t) => t.error && classifyKafkaError(t.error).code === 29);
   if (denied) {
-    ctx.metrics.count(METRIC_NAMES.topicCreationErrors, missing.length);
-    throw new KafkaOperationError(`verifying KAFKA_TOPICS (${missing.join(', ')})`, classifyKafkaError(denied), {
-      cause: denied,
-    });
+    throw topicProblem(
+      `verifying KAFKA_TOPICS (${missing.join(', ')})`,
+      classifyKafkaError(denied.error),
+      ctx,
+      missing.length,
+    );
   }
   if (!create) {
-    ctx.metrics.count(METRIC_NAMES.topicCreationErrors, missing.length);
-    const classification = classifyKafkaError({ code: 3, message: `topic(s) ${missing.join(', ')} do not exist` });
-    throw new KafkaOperationError('verifying KAFKA_TOPICS', {
-      ...classification,
-      hint: `Create ${missing.join(', ')}, or set KAFKA_CREATE_TOPICS=true to let the function create them.`,
-    });
-  }
-  try {
-    await watchClients(
-      admin.createTopics({
-        timeout: Math.max(1, ctx.timeoutMs - 250),
-        topics: missing.map((topic) => ({
-          topic,
-          ...(partitions !== undefined && { numPartitions: partitions }),
-          ...(replicationFactor !== undefined && { replicationFactor }),
-        })),
-      }),
-      { operation: `creating topics ${missing.join(', ')}`, timeoutMs: ctx.timeoutMs, recorders },
+    const list = missing.join(', ');
+    throw topicProblem(
+      'verifying KAFKA_TOPICS',
+      {
+        code: 3,
+        name: 'UNKNOWN_TOPIC_OR_PART',
+        kind: 'config',
+        retriable: false,
+        summary: `UNKNOWN_TOPIC_OR_PART (3): topic${missing.length === 1 ? '' : 's'} ${list} ${missing.length === 1 ? 'does' : 'do'} not exist`,
+        hint: `Create ${list}, or set KAFKA_CREATE_TOPICS=true to let the function create ${missing.length === 1 ? 'it' : 'them'}.`,
+      },
+      ctx,
+      missing.length,
     );
-  } catch (error) {
-    // TOPIC_ALREADY_EXISTS: another function created it first, which is what we wanted.
-    if (classifyKafkaError(error).code !== 36) {
-      ctx.metrics.count(METRIC_NAMES.topicCreationErrors, missing.length);
-      throw error;
-    }
+  }
+  const created = await clients.admin.createTopics(
+    missing.map((topic) => ({
+      topic,
+      ...(partitions !== undefined && { numPartitions: partitions }),
+      ...(replicationFactor !== undefined && { replicationFactor }),
+    })),
+    Math.max(1, ctx.deadline.remainingMs()),
+  );
+  // TOPIC_ALREADY_EXISTS: another function created it first, which is what we wanted.
+  const failed = created.find((t) => t.error && classifyKafkaError(t.error).code !== 36);
+  if (failed) {
+    throw topicProblem(`creating topic ${failed.topic}`, classifyKafkaError(failed.error), ctx, missing.length);
   }
   for (const name of missing) ctx.log.info(`✓ Topic created: ${name}`);
   return { value: [...brokers].sort() };
 }
 
-export async function runProducer(
-  ctx: StepContext,
-  shared: KafkaJS.Producer | undefined,
-  deliveryTimeoutMs: number,
-): Promise<StageRun<KafkaJS.Producer>> {
+export async function runProducer(ctx: StepContext, clients: AdminClients): Promise<StageRun<ManagedProducer>> {
   ctx.log.info('Initializing Kafka producer');
-  const producer = shared ?? (await connectProducer(ctx, deliveryTimeoutMs));
-  ctx.log.info('Producer started successfully', { idempotent: true, acks: 'all', deliveryTimeoutMs });
+  const producer =
+    clients.producer ??
+    (
+      await ManagedProducer.connect(
+        () => new ManagedProducer(ctx.config, ctx.newRecorder('producer'), ctx.calls, ctx.deliveryTimeoutMs),
+        { calls: ctx.calls, recorders: ctx.recorders(), deadline: ctx.deadline },
+      )
+    ).producer;
+  ctx.log.info('Producer started successfully', {
+    idempotent: true,
+    acks: 'all',
+    deliveryTimeoutMs: ctx.deliveryTimeoutMs,
+  });
   return { value: producer };
 }
 
@@ -224,6 +224,9 @@ export function assertConsumerSettings(config: KafkaConfig): void {
   });
 }
 
+/** How long one poll of the join loop may block. */
+const JOIN_POLL_MS = 200;
+
 /**
  * The consumer is ready when it has joined its group and holds an assignment: librdkafka retries
  * FindCoordinator by itself, so "coordinator not available" is a join that never completes.
@@ -232,26 +235,16 @@ export function assertConsumerSettings(config: KafkaConfig): void {
 export async function runConsumer(ctx: StepContext, consumer: ManagedConsumer): Promise<StageRun<ManagedConsumer>> {
   const { groupId } = consumer;
   ctx.log.info('Initializing Kafka consumer', { groupId, topics: consumer.topics });
-  if (!consumer.isConnected()) {
-    await watchClients(consumer.connect(Math.max(1, ctx.timeoutMs - 250)), {
-      operation: 'connecting the consumer',
-      timeoutMs: ctx.timeoutMs,
-      recorders: [consumer.recorder],
-    });
+  const started = Date.now();
+  if (!consumer.isConnected()) await consumer.connect(Math.max(1, ctx.deadline.remainingMs()));
+  const operation = `joining consumer group ${groupId}`;
+  while (consumer.assignment().length === 0) {
+    const left = ctx.deadline.remainingMs();
+    if (left < 1) throw timedOut(operation, Date.now() - started, linesSince([consumer.recorder], started - 60_000));
+    await consumer.poll(Math.min(JOIN_POLL_MS, left));
+    const cause = decisiveCause(linesSince([consumer.recorder], started));
+    if (cause && cause.kind !== 'transient') throw new KafkaOperationError(operation, cause);
   }
-  const waitMs = ctx.timeoutMs;
-  const until = Date.now() + waitMs;
-  const joined = (async () => {
-    while (consumer.assignment().length === 0) {
-      if (Date.now() >= until) throw new AttemptTimeoutError(`joining consumer group ${groupId}`, waitMs);
-      await consumer.poll(Math.min(200, Math.max(1, until - Date.now())));
-    }
-  })();
-  await watchClients(joined, {
-    operation: `joining consumer group ${groupId}`,
-    timeoutMs: waitMs,
-    recorders: [consumer.recorder],
-  });
   ctx.log.info('✓ Consumer connected successfully', {
     groupId,
     coordinator: consumer.coordinator(),

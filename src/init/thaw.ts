@@ -4,13 +4,11 @@
  * (session.timeout.ms) leaves dead connections or an evicted consumer behind. One metadata call
  * tells whether the connections survived; the session is gone by arithmetic.
  */
-import type { KafkaJS } from '@confluentinc/kafka-javascript';
+import type { ManagedAdmin } from '../clients/admin.js';
 import type { KafkaConfig } from '../config/load.js';
 import { classifyKafkaError } from '../errors/classify.js';
-import type { ClientLogRecorder } from '../observability/client-log.js';
 import type { Log } from '../observability/log.js';
 import type { Deadline } from '../retry/deadline.js';
-import { watchClients } from './clients.js';
 
 /** A pause longer than this may have outlived connections or group membership. */
 export function pauseThreshold(config: KafkaConfig): number {
@@ -22,8 +20,7 @@ export interface PauseCheck {
   pauseMs: number;
   deadline: Deadline;
   config: KafkaConfig;
-  admin: KafkaJS.Admin | undefined;
-  recorders: ClientLogRecorder[];
+  admin: ManagedAdmin | undefined;
   hasConsumer: boolean;
   log: Log;
 }
@@ -35,12 +32,9 @@ export async function checkAfterPause(
   log.info(`Resumed after a pause of ${Math.round(check.pauseMs / 1000)} s: checking the connections`);
   let connectionsAlive = true;
   if (check.admin) {
-    const timeoutMs = Math.min(5000, check.deadline.remainingMs() / 2);
     try {
-      await watchClients(check.admin.listTopics({ timeout: timeoutMs }), {
-        operation: 'liveness check',
-        timeoutMs,
-        recorders: check.recorders,
+      await check.admin.metadata('liveness check', Math.min(5000, check.deadline.remainingMs() / 2), {
+        allTopics: false,
       });
       log.info('✓ Connections survived the pause');
     } catch (error) {

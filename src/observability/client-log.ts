@@ -4,19 +4,30 @@
  * generic failure ("broker transport failure") can be explained by what librdkafka saw
  * ("SASL authentication error: invalid credentials").
  */
-import type { ClientLogLine } from '../errors/classify.js';
+import { type ClientLogLine, causeFromLogs } from '../errors/classify.js';
 import { type Log, silentLog } from './log.js';
 
 const DEFAULT_CAPACITY = 200;
 
-/** librdkafka's error-level lines that mean a connection to a broker failed. */
+/**
+ * librdkafka's lines that each report a failed (or unexpectedly closed) broker connection. Repeats
+ * of the same failure are collapsed into the next such line as "N identical error(s) suppressed";
+ * those count too. "All broker connections are down" is a summary, not a failure of its own.
+ */
 const CONNECTION_FAILURE =
-  /Connect to \S+ failed|SSL handshake failed|SASL authentication error|Failed to resolve|Receive failed|Send failed|Connection setup timed out|alert (bad|unknown|handshake)/;
+  /Connect to \S+ failed|SSL handshake failed|SASL authentication error|Failed to resolve|Receive failed|Send failed|Connection setup timed out|Disconnected (?:while|\(after)|Connection closed|alert (bad|unknown|handshake)/;
+const SUPPRESSED = /(\d+) identical error\(s\) suppressed/;
+
+/** How many connection failures one librdkafka line reports: 0, 1, or 1 plus the repeats it collapsed. */
+export function connectionFailures(message: string): number {
+  if (!CONNECTION_FAILURE.test(message)) return 0;
+  return 1 + Number(SUPPRESSED.exec(message)?.[1] ?? 0);
+}
 
 export interface RecorderOptions {
   capacity?: number;
-  /** Called for each line reporting a failed broker connection. */
-  onConnectionFailure?: (line: ClientLogLine) => void;
+  /** Called with the number of broker connection failures a line reports (see connectionFailures). */
+  onConnectionFailure?: (count: number, line: ClientLogLine) => void;
 }
 
 /** What the binding passes along with a message: librdkafka's facility, the client name, a timestamp. */
@@ -25,14 +36,15 @@ type Extra = object & { fac?: string };
 /** Implements the binding's KafkaJS `Logger` interface. */
 export class ClientLogRecorder {
   readonly #lines: ClientLogLine[] = [];
-  readonly #log: Log;
+  readonly #log: () => Log;
   readonly #client: string;
   readonly #options: RecorderOptions;
   #muted = false;
 
-  constructor(client: string, log: Log = silentLog, options: RecorderOptions = {}) {
+  /** `log` may be a function: the log to use at the moment a line arrives (see ClientRecorders). */
+  constructor(client: string, log: Log | (() => Log) = silentLog, options: RecorderOptions = {}) {
     this.#client = client;
-    this.#log = log;
+    this.#log = typeof log === 'function' ? log : () => log;
     this.#options = options;
   }
 
@@ -42,8 +54,14 @@ export class ClientLogRecorder {
     this.#lines.push(line);
     if (this.#lines.length > (this.#options.capacity ?? DEFAULT_CAPACITY)) this.#lines.shift();
     if (this.#muted) return;
-    if (level === 'error' && CONNECTION_FAILURE.test(message)) this.#options.onConnectionFailure?.(line);
-    this.#log[level](message, { client: this.#client, ...(extra?.fac && { facility: extra.fac }) });
+    // The binding repeats librdkafka's failures as error events (facility ERROR): counted once, from the log line.
+    const failures = extra?.fac === 'ERROR' ? 0 : connectionFailures(message);
+    if (failures > 0) this.#options.onConnectionFailure?.(failures, line);
+    // ERROR is for what needs a person: a broker that is down or restarting is WARN (the metric and
+    // its alarm count those); credentials, certificates, permissions stay ERROR.
+    const cause = level === 'error' ? causeFromLogs([line]) : undefined;
+    const logged = level === 'error' && (!cause || cause.kind === 'transient') ? 'warn' : level;
+    this.#log()[logged](message, { client: this.#client, ...(extra?.fac && { facility: extra.fac }) });
   }
 
   /**
@@ -101,22 +119,36 @@ export type ClientKind = 'producer' | 'admin' | 'consumer';
 export class ClientRecorders {
   readonly #current = new Map<ClientKind, ClientLogRecorder>();
   readonly #log: Log;
+  readonly #idleLog: Log;
   readonly #options: RecorderOptions;
+  #active = false;
 
-  constructor(log: Log, options: RecorderOptions = {}) {
+  /**
+   * Client lines that arrive during an invocation go to `log` (with the invocation's context);
+   * those between invocations (librdkafka keeps running) go to `idleLog`, which has none.
+   */
+  constructor(log: Log, options: RecorderOptions = {}, idleLog: Log = log) {
     this.#log = log;
+    this.#idleLog = idleLog;
     this.#options = options;
   }
 
+  /** Marks whether an invocation is running (see the constructor). */
+  setActive(active: boolean): void {
+    this.#active = active;
+  }
+
+  #currentLog = (): Log => (this.#active ? this.#log : this.#idleLog);
+
   create(kind: ClientKind): ClientLogRecorder {
-    const recorder = new ClientLogRecorder(kind, this.#log, this.#options);
+    const recorder = new ClientLogRecorder(kind, this.#currentLog, this.#options);
     this.#current.set(kind, recorder);
     return recorder;
   }
 
   /** A recorder for a short-lived helper client: same log and metrics, not one of the current clients. */
   detached(kind: string): ClientLogRecorder {
-    return new ClientLogRecorder(kind, this.#log, this.#options);
+    return new ClientLogRecorder(kind, this.#currentLog, this.#options);
   }
 
   all(): ClientLogRecorder[] {

@@ -4,6 +4,7 @@
  * acknowledged or has failed, before the deadline.
  */
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import type { SendResult } from '../clients/producer.js';
 import { classifyKafkaError } from '../errors/classify.js';
 import type { KafkaInitializer } from '../init/initializer.js';
 import type { Invocation } from '../init/invocation.js';
@@ -16,7 +17,6 @@ import {
   parseMessageList,
   parseMessageText,
 } from './messages.js';
-import { type SendResult, sendMessages } from './send.js';
 
 export interface DirectEvent {
   messages: unknown[];
@@ -52,10 +52,10 @@ async function deliver(kafka: KafkaInitializer, invocation: Invocation, parsed: 
   const sent = new Map<number, SendResult>();
   if (valid.length > 0) {
     const producer = await kafka.producer(invocation);
-    const outcome = await sendMessages(
-      producer,
+    const outcome = await producer.send(
       valid.map((v) => v.message as OutgoingMessage),
       invocation.deadline,
+      kafka.config().produce,
     );
     for (const [i, v] of valid.entries()) sent.set(v.index, outcome.results[i] as SendResult);
     if (outcome.producerBroken) kafka.invalidate('producer', 'a fatal producer error');
@@ -95,7 +95,14 @@ async function fromHttp(kafka: KafkaInitializer, event: APIGatewayProxyEventV2, 
   }
   try {
     const result = await deliver(kafka, invocation, parsed);
-    return json(result.failed === 0 ? 200 : 502, result);
+    if (result.failed === 0) return json(200, result);
+    // Nothing got through because no broker could be reached: that is Kafka being unavailable.
+    const unavailable = result.sent === 0 && result.results.every((r) => !r.ok && 'unavailable' in r && r.unavailable);
+    if (unavailable) {
+      const first = result.results.find((r) => !r.ok) as { error: string };
+      return json(503, { error: `Kafka is unavailable: ${first.error}`, reason: 'UNAVAILABLE', ...result });
+    }
+    return json(502, result);
   } catch (error) {
     const { name, summary, hint } = classifyKafkaError(error);
     return json(503, { error: `Kafka is unavailable: ${summary}`, reason: name, hint });

@@ -46,7 +46,9 @@ describe('the health-check handler', () => {
     expect(downMetrics?.connection_errors_total).toBeGreaterThan(0);
     expect(downMetrics?.health_check_failures).toBe(1);
     expect(
-      logLines(down.output).some((line) => line.level === 'ERROR' && line.message === 'Kafka service unhealthy'),
+      logLines(down.output).some(
+        (line) => line.level === 'ERROR' && line.message.startsWith('Kafka service unhealthy: '),
+      ),
     ).toBe(true);
 
     expect(back.value?.status, JSON.stringify(back.value?.reasons)).not.toBe('unhealthy');

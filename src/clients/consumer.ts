@@ -3,12 +3,17 @@
  * decide when messages are taken: the KafkaJS-style `run()` hands messages to a callback whenever
  * the process runs, which in Lambda includes the moments after the handler returned.
  * Nothing is committed automatically: the caller commits what it processed.
+ *
+ * Every call that blocks a pool thread goes through NativeCalls with a timeout; the commit is
+ * asynchronous (a synchronous one waits for a missing coordinator for socket.timeout.ms), and its
+ * result is served by polling, which also keeps the group session alive.
  */
 import { RdKafka } from '@confluentinc/kafka-javascript';
 import { librdkafkaProperties } from '../config/librdkafka.js';
 import type { KafkaConfig } from '../config/load.js';
 import { AttemptTimeoutError } from '../errors/errors.js';
 import type { ClientLogRecorder } from '../observability/client-log.js';
+import type { NativeCalls } from './native.js';
 
 export type KafkaMessage = RdKafka.Message;
 export interface TopicPartitionOffset {
@@ -23,31 +28,23 @@ export interface PartitionLag extends TopicPartitionOffset {
   lag: number;
 }
 
-type CommitCb = { commitCb(offsets: TopicPartitionOffset[], cb: (err: Error | null) => void): void };
-
 const COORDINATOR_LINE = /Group "([^"]+)" coordinator is (\S+) id (\d+)/;
-
-function withTimeout<T>(what: string, timeoutMs: number, start: (done: (err: unknown, value?: T) => void) => void) {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new AttemptTimeoutError(what, timeoutMs)), timeoutMs);
-    start((err, value) => {
-      clearTimeout(timer);
-      if (err) reject(err);
-      else resolve(value as T);
-    });
-  });
-}
+/** The longest single poll while waiting for a commit's result. */
+const COMMIT_POLL_MS = 100;
 
 export class ManagedConsumer {
   readonly client: RdKafka.KafkaConsumer;
   readonly recorder: ClientLogRecorder;
   readonly groupId: string;
   readonly topics: readonly string[];
+  readonly #calls: NativeCalls;
   #buffer: KafkaMessage[] = [];
   #assignments = 0;
+  #commitResults: { err: unknown; offsets: TopicPartitionOffset[] }[] = [];
 
-  constructor(config: KafkaConfig, recorder: ClientLogRecorder, topics: readonly string[]) {
+  constructor(config: KafkaConfig, recorder: ClientLogRecorder, topics: readonly string[], calls: NativeCalls) {
     this.recorder = recorder;
+    this.#calls = calls;
     this.groupId = config.consumer.groupId as string;
     this.topics = topics;
     this.client = new RdKafka.KafkaConsumer(
@@ -59,6 +56,7 @@ export class ManagedConsumer {
         // Group protocol events are how a join that never completes gets explained (FindCoordinator answers).
         debug: 'cgrp',
         rebalance_cb: true,
+        offset_commit_cb: true,
       } as RdKafka.ConsumerGlobalConfig,
       // A topic-level setting: the binding only applies it from here. A new group starts from the
       // oldest message, so nothing produced before its first join is skipped.
@@ -77,18 +75,22 @@ export class ManagedConsumer {
       const revoked = new Set(assignment.map((tp) => `${tp.topic}/${tp.partition}`));
       this.#buffer = this.#buffer.filter((m) => !revoked.has(`${m.topic}/${m.partition}`));
     });
+    this.client.on('offset.commit', (err: unknown, offsets: TopicPartitionOffset[]) => {
+      this.#commitResults.push({ err, offsets });
+    });
     // Returns as soon as one message is there, with whatever else is ready.
     (
       this.client as unknown as { setDefaultIsTimeoutOnlyForFirstMessage(v: boolean): void }
     ).setDefaultIsTimeoutOnlyForFirstMessage(true);
   }
 
-  connect(timeoutMs: number): Promise<void> {
-    return withTimeout('consumer connect', timeoutMs + 1000, (done) =>
-      this.client.connect({ timeout: timeoutMs }, (err) => done(err)),
-    ).then(() => {
-      this.client.subscribe([...this.topics]);
-    });
+  /** Connects (a metadata request, bounded by `timeoutMs`) and subscribes; the join happens while polling. */
+  async connect(timeoutMs: number): Promise<RdKafka.Metadata> {
+    const metadata = await this.#calls.run<RdKafka.Metadata>('connecting the consumer', timeoutMs, (timeout, done) =>
+      this.client.connect({ timeout, allTopics: false }, done),
+    );
+    this.client.subscribe([...this.topics]);
+    return metadata;
   }
 
   isConnected(): boolean {
@@ -115,12 +117,13 @@ export class ManagedConsumer {
     return undefined;
   }
 
-  /** Polls once (which is also what lets the group join progress); keeps what arrives for receive(). */
+  /** Polls once, for up to `waitMs` (which is also what lets the group join progress); keeps what arrives for receive(). */
   async poll(waitMs: number, max = 100): Promise<void> {
-    this.client.setDefaultConsumeTimeout(Math.max(1, Math.floor(waitMs)));
-    const messages = await withTimeout<KafkaMessage[]>('consume', waitMs + 2000, (done) =>
-      this.client.consume(max, (err, msgs) => done(err, msgs)),
-    );
+    const wait = Math.max(1, Math.floor(waitMs));
+    const messages = await this.#calls.run<KafkaMessage[]>('consume', wait, (timeout, done) => {
+      this.client.setDefaultConsumeTimeout(timeout);
+      this.client.consume(max, done);
+    });
     this.#buffer.push(...messages);
   }
 
@@ -135,12 +138,30 @@ export class ManagedConsumer {
     this.#buffer.unshift(...messages);
   }
 
-  /** Commits `offsets` (each the offset of the next message to read); rejects if not confirmed in time. */
-  commit(offsets: TopicPartitionOffset[], timeoutMs: number): Promise<void> {
-    if (offsets.length === 0) return Promise.resolve();
-    return withTimeout('offset commit', timeoutMs, (done) =>
-      (this.client as unknown as CommitCb).commitCb(offsets, (err) => done(err)),
-    );
+  /**
+   * Commits `offsets` (each the offset of the next message to read) and waits, polling, for the
+   * coordinator's answer; rejects if it fails or does not come within `timeoutMs`. Messages that
+   * arrive meanwhile are kept for the next receive().
+   */
+  async commit(offsets: TopicPartitionOffset[], timeoutMs: number): Promise<void> {
+    if (offsets.length === 0) return;
+    const until = Date.now() + timeoutMs;
+    const answered = (result: { offsets: TopicPartitionOffset[] }) =>
+      offsets.every((o) => result.offsets?.some((r) => r.topic === o.topic && r.partition === o.partition));
+    this.#commitResults = [];
+    this.client.commit(offsets);
+    for (;;) {
+      const result = this.#commitResults.find(answered);
+      if (result) {
+        const failed = (result.offsets as (TopicPartitionOffset & { error?: unknown })[]).find((o) => o.error);
+        if (result.err) throw result.err;
+        if (failed) throw failed.error;
+        return;
+      }
+      const left = until - Date.now();
+      if (left <= 0) throw new AttemptTimeoutError('offset commit', timeoutMs);
+      await this.poll(Math.min(COMMIT_POLL_MS, left), 1);
+    }
   }
 
   /** Per assigned partition: the group's committed offset, the broker's high watermark, and the difference. */
@@ -148,25 +169,29 @@ export class ManagedConsumer {
     const assigned = this.assignment();
     if (assigned.length === 0) return [];
     const positions = new Map(this.client.position(assigned).map((p) => [`${p.topic}/${p.partition}`, p.offset]));
-    const committed = await withTimeout<TopicPartitionOffset[]>('committed offsets', timeoutMs, (done) =>
-      this.client.committed(assigned, timeoutMs, (err, tps) => done(err, tps as TopicPartitionOffset[])),
+    const committed = await this.#calls.run<TopicPartitionOffset[]>('committed offsets', timeoutMs, (timeout, done) =>
+      this.client.committed(assigned, timeout, (err, tps) => done(err, tps as TopicPartitionOffset[])),
     );
     const committedBy = new Map(committed.map((c) => [`${c.topic}/${c.partition}`, c.offset]));
-    return Promise.all(
-      assigned.map(async ({ topic, partition }) => {
-        const { highOffset } = await withTimeout<{ highOffset: number }>('watermarks', timeoutMs, (done) =>
-          this.client.queryWatermarkOffsets(topic, partition, timeoutMs, (err, w) => done(err, w)),
-        );
-        const key = `${topic}/${partition}`;
-        // The group's lag counts from what it committed; librdkafka's negative offsets mean "none yet".
-        const position = [committedBy.get(key), positions.get(key)].find((o) => o !== undefined && o >= 0) ?? 0;
-        return { topic, partition, offset: position, high: highOffset, lag: Math.max(0, highOffset - position) };
-      }),
-    );
+    const result: PartitionLag[] = [];
+    for (const { topic, partition } of assigned) {
+      const { highOffset } = await this.#calls.run<RdKafka.WatermarkOffsets>('watermarks', timeoutMs, (timeout, done) =>
+        this.client.queryWatermarkOffsets(topic, partition, timeout, done),
+      );
+      const key = `${topic}/${partition}`;
+      // The group's lag counts from what it committed; librdkafka's negative offsets mean "none yet".
+      const position = [committedBy.get(key), positions.get(key)].find((o) => o !== undefined && o >= 0) ?? 0;
+      result.push({ topic, partition, offset: position, high: highOffset, lag: Math.max(0, highOffset - position) });
+    }
+    return result;
   }
 
+  /** Leaves the group and destroys the client; librdkafka's close cannot be bounded, so callers do not wait past `timeoutMs`. */
   close(timeoutMs: number): Promise<void> {
     this.#buffer = [];
-    return withTimeout('consumer close', timeoutMs, (done) => this.client.disconnect((err) => done(err)));
+    if (!this.client.isConnected()) return Promise.resolve();
+    return this.#calls.run<void>('closing the consumer', timeoutMs, (_timeout, done) =>
+      this.client.disconnect((err) => done(err)),
+    );
   }
 }

@@ -1,0 +1,113 @@
+/**
+ * The admin client, on the binding's RdKafka API: standalone (created synchronously, no request
+ * until asked), or sharing a producer's connections (AdminClient.createFrom). Its requests each
+ * hold a pool thread until they answer or time out, so each goes through NativeCalls.
+ */
+import { RdKafka } from '@confluentinc/kafka-javascript';
+import type { KafkaConfig } from '../config/load.js';
+import type { ClientLogRecorder } from '../observability/client-log.js';
+import type { NativeCalls } from './native.js';
+import type { ManagedProducer } from './producer.js';
+import { adminProperties } from './properties.js';
+import { type MetadataClient, metadataWhenReachable, type WaitContext } from './wait.js';
+
+type AdminClient = RdKafka.IAdminClient &
+  MetadataClient & {
+    on(event: 'event.log', listener: (line: { severity: number; fac: string; message: string }) => void): unknown;
+    on(event: 'event.error', listener: (error: { message: string }) => void): unknown;
+  };
+
+export interface NewTopic {
+  topic: string;
+  numPartitions?: number;
+  replicationFactor?: number;
+}
+
+export class ManagedAdmin {
+  readonly client: AdminClient;
+  /** The recorder of the client whose connections this admin uses. */
+  readonly recorder: ClientLogRecorder;
+  /** True when it shares a producer's connections (and must not be closed on its own). */
+  readonly shared: boolean;
+  readonly #calls: NativeCalls;
+
+  private constructor(client: AdminClient, recorder: ClientLogRecorder, calls: NativeCalls, shared: boolean) {
+    this.client = client;
+    this.recorder = recorder;
+    this.#calls = calls;
+    this.shared = shared;
+  }
+
+  /** A client of its own: created at once, connecting in the background. */
+  static standalone(config: KafkaConfig, recorder: ClientLogRecorder, calls: NativeCalls): ManagedAdmin {
+    const client = RdKafka.AdminClient.create(adminProperties(config) as RdKafka.GlobalConfig) as AdminClient;
+    recorder.follow(client);
+    client.on('event.error', (error) => recorder.error(`Error: ${error.message}`, { fac: 'ERROR' }));
+    return new ManagedAdmin(client, recorder, calls, false);
+  }
+
+  /** An admin client over `producer`'s connections: no new connection, no new thread. */
+  static sharing(producer: ManagedProducer, calls: NativeCalls): ManagedAdmin {
+    const client = RdKafka.AdminClient.createFrom(producer.client) as AdminClient;
+    return new ManagedAdmin(client, producer.recorder, calls, true);
+  }
+
+  /** Cluster metadata, waiting for a reachable broker in slices until `ctx.deadline`. */
+  metadataWhenReachable(operation: string, ctx: Omit<WaitContext, 'calls'>, topic?: string): Promise<RdKafka.Metadata> {
+    return metadataWhenReachable(
+      this.client,
+      { operation, ...(topic !== undefined && { topic }) },
+      { ...ctx, calls: this.#calls },
+    );
+  }
+
+  /** One metadata request of at most `timeoutMs`. */
+  metadata(operation: string, timeoutMs: number, options: { topic?: string; allTopics?: boolean } = {}) {
+    return this.#calls.run<RdKafka.Metadata>(operation, timeoutMs, (timeout, done) =>
+      this.client.getMetadata({ allTopics: options.topic === undefined, ...options, timeout }, done),
+    );
+  }
+
+  describeTopics(topics: string[], timeoutMs: number) {
+    return this.#calls.run<RdKafka.TopicDescription[]>('describing topics', timeoutMs, (timeout, done) =>
+      this.client.describeTopics(topics, { timeout }, done),
+    );
+  }
+
+  /** Creates each topic; resolves with the error of each that failed (TOPIC_ALREADY_EXISTS included). */
+  async createTopics(topics: NewTopic[], timeoutMs: number): Promise<{ topic: string; error?: unknown }[]> {
+    return Promise.all(
+      topics.map((topic) =>
+        this.#calls
+          .run<void>(`creating topic ${topic.topic}`, timeoutMs, (timeout, done) =>
+            this.client.createTopic(
+              {
+                topic: topic.topic,
+                num_partitions: topic.numPartitions ?? -1,
+                replication_factor: topic.replicationFactor ?? -1,
+              },
+              timeout,
+              (err) => done(err),
+            ),
+          )
+          .then(
+            () => ({ topic: topic.topic }),
+            (error: unknown) => ({ topic: topic.topic, error }),
+          ),
+      ),
+    );
+  }
+
+  listGroups(timeoutMs: number) {
+    return this.#calls.run<{ groups: RdKafka.GroupOverview[]; errors: unknown[] }>(
+      'listing consumer groups',
+      timeoutMs,
+      (timeout, done) => this.client.listGroups({ timeout }, done),
+    );
+  }
+
+  /** Destroys a standalone client (synchronous in the binding); does nothing for a shared one. */
+  close(): void {
+    if (!this.shared) this.client.disconnect();
+  }
+}

@@ -1,0 +1,46 @@
+/**
+ * librdkafka settings per client, on top of the configuration's (src/config/librdkafka.ts): what
+ * a client inside a Lambda invocation needs that librdkafka's defaults do not give.
+ * https://github.com/confluentinc/librdkafka/blob/master/CONFIGURATION.md
+ */
+import { librdkafkaProperties, type RdKafkaProperties } from '../config/librdkafka.js';
+import type { KafkaConfig } from '../config/load.js';
+
+/** Every client: requests and reconnects on a scale an invocation can wait for. */
+export const COMMON_OVERRIDES: RdKafkaProperties = {
+  // One request may not take longer than a Lambda can wait for it; librdkafka retries after.
+  'socket.timeout.ms': 10_000,
+  'socket.connection.setup.timeout.ms': 10_000,
+  'retry.backoff.ms': 100,
+  'retry.backoff.max.ms': 1000,
+  // librdkafka's default grows to 10 s between reconnects: longer than a short invocation should
+  // wait for a broker that is back.
+  'reconnect.backoff.max.ms': 2000,
+  log_level: 6,
+};
+
+/**
+ * The producer for one-shot invocations: idempotent with acks=all (no duplicates from internal
+ * retries, nothing acknowledged before all in-sync replicas have it); the delivery timeout is the
+ * time the creating invocation had left, so librdkafka gives up on a message about when the
+ * handler must; the Java client's partitioner, so keys land where Java producers put them.
+ * linger.ms=0: what an invocation hands over is handed over in one go (send.ts), so nothing is
+ * gained by waiting for more, and a single message is not delayed at all.
+ */
+export function producerProperties(config: KafkaConfig, deliveryTimeoutMs: number): RdKafkaProperties {
+  return {
+    ...librdkafkaProperties(config, 'producer'),
+    ...COMMON_OVERRIDES,
+    'enable.idempotence': true,
+    acks: -1,
+    'max.in.flight.requests.per.connection': 5,
+    'linger.ms': 0,
+    'message.timeout.ms': Math.round(Math.min(900_000, Math.max(5000, deliveryTimeoutMs))),
+    partitioner: 'murmur2_random',
+    dr_cb: true,
+  };
+}
+
+export function adminProperties(config: KafkaConfig): RdKafkaProperties {
+  return { ...librdkafkaProperties(config, 'admin'), ...COMMON_OVERRIDES };
+}

@@ -1,0 +1,116 @@
+/**
+ * Waiting for brokers without leaving a native call behind. librdkafka's metadata request waits
+ * for a usable broker until its timeout, and the call holds a pool thread meanwhile; one long call
+ * would also hide what the client's log already says (a refused connection, a failed handshake).
+ * So the wait is a series of short calls on the same client — its connections carry on between
+ * them — and after each the log decides: a cause no waiting can fix, or brokers that refuse
+ * connections, end the wait at once; otherwise the next call waits twice as long.
+ */
+import type { RdKafka } from '@confluentinc/kafka-javascript';
+import { type Classification, type ClientLogLine, causeFromLogs, classifyKafkaError } from '../errors/classify.js';
+import { AttemptTimeoutError, KafkaOperationError } from '../errors/errors.js';
+import type { ClientLogRecorder } from '../observability/client-log.js';
+import type { Deadline } from '../retry/deadline.js';
+import type { NativeCalls } from './native.js';
+
+/** The first slice: short enough that a bad password or certificate is reported within a second. */
+export const FIRST_SLICE_MS = 600;
+const MAX_SLICE_MS = 5000;
+/** Below this, a slice is not worth starting. */
+const MIN_SLICE_MS = 50;
+/** How far back a wait looks for the address behind "all broker connections are down". */
+const EARLIER_MS = 60_000;
+/** What a slice fails with when it only ran out of time or found no broker. */
+const GENERIC_WAIT_CODES = new Set([-185, -195, -187, -1]);
+
+/** What the wait needs from its caller. */
+export interface WaitContext {
+  calls: NativeCalls;
+  /** The recorders whose lines explain a failure (the client's own, at least). */
+  recorders: readonly ClientLogRecorder[];
+  /** When the wait must have ended. */
+  deadline: Deadline;
+}
+
+export type MetadataClient = {
+  getMetadata(options: RdKafka.MetadataOptions, cb: (err: unknown, metadata: RdKafka.Metadata) => void): unknown;
+};
+
+export function linesSince(recorders: readonly ClientLogRecorder[], since: number): ClientLogLine[] {
+  return recorders.flatMap((r) => r.recent(since)).sort((a, b) => a.timestamp - b.timestamp);
+}
+
+/** Codes meaning nothing answered at all: the brokers are down or the address is wrong. */
+export function isUnreachable(classification: Classification | undefined): boolean {
+  return classification?.code === -195 || classification?.code === -187;
+}
+
+/**
+ * After a failed slice: the cause that ends the wait now, if the log names one that waiting
+ * cannot fix or that says nothing listens; undefined to go on waiting.
+ */
+export function decisiveCause(
+  lines: readonly ClientLogLine[],
+  earlier: readonly ClientLogLine[] = [],
+): Classification | undefined {
+  const cause = causeFromLogs(lines);
+  if (!cause || (cause.kind === 'transient' && !isUnreachable(cause))) return undefined;
+  // librdkafka collapses repeated connect failures, so a later wait may see only "all broker
+  // connections are down": the refused address logged earlier is the better answer.
+  if (cause.code === -187)
+    return causeFromLogs(earlier.filter((l) => /Connect to \S+ failed/.test(l.message))) ?? cause;
+  return cause;
+}
+
+/** The error for a wait that ran out of time: the log's explanation, or what was waited for and how long. */
+export function timedOut(operation: string, waitedMs: number, lines: readonly ClientLogLine[]): KafkaOperationError {
+  const timeout = new AttemptTimeoutError(operation, Math.round(waitedMs));
+  return new KafkaOperationError(operation, classifyKafkaError(timeout, { recentLogs: lines }), { cause: timeout });
+}
+
+/** Runs `slice(timeoutMs)` until it succeeds, the log gives a decisive cause, or the deadline comes. */
+export async function inSlices<T>(
+  operation: string,
+  ctx: WaitContext,
+  slice: (timeoutMs: number) => Promise<T>,
+): Promise<T> {
+  const started = Date.now();
+  let sliceMs = FIRST_SLICE_MS;
+  for (;;) {
+    const timeoutMs = Math.min(sliceMs, ctx.deadline.remainingMs());
+    if (timeoutMs < MIN_SLICE_MS) throw timedOut(operation, Date.now() - started, linesSince(ctx.recorders, started));
+    try {
+      return await slice(timeoutMs);
+    } catch (error) {
+      const lines = linesSince(ctx.recorders, started);
+      const cause = decisiveCause(lines, linesSince(ctx.recorders, started - EARLIER_MS));
+      if (cause) throw new KafkaOperationError(operation, cause, { cause: error });
+      const classification = classifyKafkaError(error, { recentLogs: lines });
+      // An error of its own (not the slice running out, not a connection problem) is the answer.
+      if (!GENERIC_WAIT_CODES.has(classification.code ?? 0)) {
+        throw new KafkaOperationError(operation, classification, { cause: error });
+      }
+      sliceMs = Math.min(sliceMs * 2, MAX_SLICE_MS);
+    }
+  }
+}
+
+/** Cluster metadata from `client`, waiting for a broker in slices (see the module comment). */
+export function metadataWhenReachable(
+  client: MetadataClient,
+  options: { operation: string; topic?: string; allTopics?: boolean },
+  ctx: WaitContext,
+): Promise<RdKafka.Metadata> {
+  return inSlices(options.operation, ctx, (timeoutMs) =>
+    ctx.calls.run<RdKafka.Metadata>(`${options.operation}: metadata`, timeoutMs, (timeout, done) =>
+      client.getMetadata(
+        {
+          ...(options.topic !== undefined && { topic: options.topic }),
+          allTopics: options.allTopics ?? options.topic === undefined,
+          timeout,
+        },
+        done,
+      ),
+    ),
+  );
+}
