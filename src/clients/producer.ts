@@ -11,6 +11,7 @@
 import { RdKafka } from '@confluentinc/kafka-javascript';
 import type { KafkaConfig } from '../config/load.js';
 import { type Classification, causeFromLogs, classifyKafkaError } from '../errors/classify.js';
+import { causeLine } from '../errors/errors.js';
 import type { ClientLogRecorder } from '../observability/client-log.js';
 import type { Deadline } from '../retry/deadline.js';
 import type { NativeCalls } from './native.js';
@@ -64,7 +65,7 @@ function failure(topic: string, classification: Classification, prefix = ''): Se
   return {
     ok: false,
     topic,
-    error: `${prefix}${classification.summary}. ${classification.hint}`,
+    error: `${prefix}${causeLine(classification)}`,
     errorName: classification.name,
     retriable: classification.retriable,
   };

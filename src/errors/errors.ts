@@ -50,6 +50,14 @@ export class CertificateError extends Error {
   }
 }
 
+/**
+ * The cause and what to do about it, on one line: what every surface (an error, an HTTP answer, a
+ * health reason, diagnose) shows for a classified failure.
+ */
+export function causeLine(classification: Classification): string {
+  return `${classification.summary}. ${classification.hint}`;
+}
+
 /** A Kafka call failed; its cause was classified where the client's own log lines were at hand. */
 export class KafkaOperationError extends Error {
   override readonly name = 'KafkaOperationError';
@@ -100,11 +108,8 @@ export class RetryError extends Error {
       deadline: 'no time left before the Lambda deadline',
     }[reason];
     const tries = attempts === 1 ? '1 attempt' : `${attempts} attempts`;
-    super(
-      `${operation} failed after ${tries} in ${elapsedMs} ms (${why}): ${classification.summary}\n` +
-        `What to do: ${classification.hint}`,
-      options,
-    );
+    // The first line is the whole story (what failed, why, what to do); the second how it was tried.
+    super(`${operation} failed: ${causeLine(classification)}\n(${tries} in ${elapsedMs} ms; ${why})`, options);
     this.operation = operation;
     this.attempts = attempts;
     this.elapsedMs = elapsedMs;

@@ -4,7 +4,7 @@
  */
 import type { KafkaConfig } from '../config/load.js';
 import type { Classification } from '../errors/classify.js';
-import type { ConfigError } from '../errors/errors.js';
+import { type ConfigError, causeLine } from '../errors/errors.js';
 import { INIT_STAGES, type InitStage, type KafkaMetrics, METRIC_NAMES } from '../observability/metrics.js';
 import type { BreakerSnapshot } from '../retry/breaker.js';
 import type { ProbeResult } from './probe.js';
@@ -93,7 +93,7 @@ export function buildHealthStatus(inputs: HealthInputs): HealthStatus {
   if (inputs.breaker.state !== 'closed') worsen('unhealthy', `circuit breaker ${inputs.breaker.state}`);
   const failedStages = INIT_STAGES.filter((stage) => inputs.stages[stage].state === 'failed');
   if (failedStages.length > 0 && inputs.lastFailure) {
-    worsen('unhealthy', `${failedStages.join(', ')} failed: ${inputs.lastFailure.classification.summary}`);
+    worsen('unhealthy', `${failedStages.join(', ')} failed: ${causeLine(inputs.lastFailure.classification)}`);
   }
   if (inputs.lastProbe && !inputs.lastProbe.ok) worsen('unhealthy', `health check failed: ${inputs.lastProbe.error}`);
   if (inputs.lastInitAttempts > 1)

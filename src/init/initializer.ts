@@ -16,7 +16,7 @@ import { NativeCalls } from '../clients/native.js';
 import type { ManagedProducer } from '../clients/producer.js';
 import { type Environment, type KafkaConfig, loadConfig } from '../config/load.js';
 import { type Classification, classifyKafkaError } from '../errors/classify.js';
-import { ConfigError, KafkaOperationError, RetryError } from '../errors/errors.js';
+import { ConfigError, causeLine, KafkaOperationError, RetryError } from '../errors/errors.js';
 import { ClientRecorders } from '../observability/client-log.js';
 import type { Log } from '../observability/log.js';
 import { createLogger, DEFAULT_SERVICE_NAME, logTo, redactedLog } from '../observability/logger.js';
@@ -220,7 +220,12 @@ export class KafkaInitializer {
         return await fn(event, invocation);
       } catch (error) {
         const { name, kind, summary, hint } = classifyKafkaError(error);
-        this.#log.error(`Invocation failed: ${summary}`, { error: name, kind, summary, hint });
+        this.#log.error(`Invocation failed: ${causeLine(classifyKafkaError(error))}`, {
+          error: name,
+          kind,
+          summary,
+          hint,
+        });
         throw error;
       } finally {
         await this.end(invocation);
@@ -311,7 +316,7 @@ export class KafkaInitializer {
       const classification = classifyKafkaError(error);
       this.#lastInitAttempts = error instanceof RetryError ? error.attempts : 0;
       this.#lastFailure = { at: Date.now(), classification };
-      this.#log.error(`${label} failed: ${classification.summary}`, {
+      this.#log.error(`${label} failed: ${causeLine(classification)}`, {
         attempts: this.#lastInitAttempts,
         error: classification.name,
         summary: classification.summary,
@@ -425,7 +430,7 @@ export class KafkaInitializer {
         ok: false,
         at: new Date(started).toISOString(),
         durationMs: Date.now() - started,
-        error: `${classification.summary}. ${classification.hint}`,
+        error: causeLine(classification),
       };
     }
     const status = this.getHealthStatus();

@@ -6,6 +6,7 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import type { SendResult } from '../clients/producer.js';
 import { classifyKafkaError } from '../errors/classify.js';
+import { causeLine } from '../errors/errors.js';
 import type { KafkaInitializer } from '../init/initializer.js';
 import type { Invocation } from '../init/invocation.js';
 import { METRIC_NAMES } from '../observability/metrics.js';
@@ -104,8 +105,12 @@ async function fromHttp(kafka: KafkaInitializer, event: APIGatewayProxyEventV2, 
     }
     return json(502, result);
   } catch (error) {
-    const { name, summary, hint } = classifyKafkaError(error);
-    return json(503, { error: `Kafka is unavailable: ${summary}`, reason: name, hint });
+    const classification = classifyKafkaError(error);
+    return json(503, {
+      error: `Kafka is unavailable: ${causeLine(classification)}`,
+      reason: classification.name,
+      hint: classification.hint,
+    });
   }
 }
 
