@@ -238,6 +238,37 @@ export class RieEnvironment {
   }
 
   /**
+   * Sends `signal` to the runtime process itself, as Lambda's shutdown does when an extension is
+   * registered (SIGTERM, then SIGKILL after about 500 ms), and waits up to `timeoutMs` for it to
+   * exit. RIE's own shutdown cannot show this: it SIGKILLs the runtime.
+   */
+  async signalRuntime(signal: NodeJS.Signals, timeoutMs = 5_000): Promise<{ exited: boolean; ms: number }> {
+    const runtime = descendants(this.pid).find((pid) => {
+      try {
+        return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('/var/runtime/index.mjs');
+      } catch {
+        return false;
+      }
+    });
+    if (runtime === undefined) throw new Error('no runtime process is running in this environment');
+    const started = Date.now();
+    process.kill(runtime, signal);
+    // Not a child of ours: poll /proc until it is gone (or a zombie RIE has not reaped yet).
+    const gone = () => {
+      try {
+        return readFileSync(`/proc/${runtime}/stat`, 'utf8').split(') ')[1]?.startsWith('Z') ?? true;
+      } catch {
+        return true;
+      }
+    };
+    while (!gone()) {
+      if (Date.now() - started > timeoutMs) return { exited: false, ms: Date.now() - started };
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    return { exited: true, ms: Date.now() - started };
+  }
+
+  /**
    * SIGTERM to RIE, which resets the sandbox and exits. The reset SIGKILLs the runtime: no SIGTERM
    * reaches the function (as on Lambda when no extension is registered). SIGKILL to RIE and the
    * runtime if RIE has not exited after `timeoutMs`.

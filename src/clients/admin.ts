@@ -15,6 +15,7 @@ type AdminClient = RdKafka.IAdminClient &
   MetadataClient & {
     on(event: 'event.log', listener: (line: { severity: number; fac: string; message: string }) => void): unknown;
     on(event: 'event.error', listener: (error: { message: string }) => void): unknown;
+    on(event: 'event.stats', listener: (stats: { message: string }) => void): unknown;
   };
 
 export interface NewTopic {

@@ -13,6 +13,7 @@ import { librdkafkaProperties } from '../config/librdkafka.js';
 import type { KafkaConfig } from '../config/load.js';
 import { AttemptTimeoutError } from '../errors/errors.js';
 import type { ClientLogRecorder } from '../observability/client-log.js';
+import { STATISTICS_INTERVAL_MS } from '../observability/connection-stats.js';
 import type { NativeCalls } from './native.js';
 
 export type KafkaMessage = RdKafka.Message;
@@ -53,6 +54,7 @@ export class ManagedConsumer {
         'enable.auto.commit': false,
         'socket.connection.setup.timeout.ms': 10_000,
         'reconnect.backoff.max.ms': 2000,
+        'statistics.interval.ms': STATISTICS_INTERVAL_MS,
         // Group protocol events are how a join that never completes gets explained (FindCoordinator answers).
         debug: 'cgrp',
         rebalance_cb: true,

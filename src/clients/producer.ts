@@ -4,9 +4,10 @@
  * which the binding's background poller brings back: one round trip for what fits in a request,
  * and each message still gets its own partition and offset, or its own error.
  *
- * Connecting: the binding's connect() asks for metadata and, if that fails, destroys the client.
- * So it is asked in slices (wait.ts), each with a new client, until the log names a cause or a
- * broker answers; a healthy cluster answers the first within a round trip.
+ * Connecting: the binding's connect() creates the client and then asks for metadata with one long
+ * timeout, destroying the client if that fails. Here the client is created on its own, and the
+ * metadata asked for in slices on it (wait.ts): its connections carry on between slices and across
+ * attempts, and the log can end the wait as soon as it names a cause.
  */
 import { RdKafka } from '@confluentinc/kafka-javascript';
 import type { KafkaConfig } from '../config/load.js';
@@ -16,7 +17,33 @@ import type { ClientLogRecorder } from '../observability/client-log.js';
 import type { Deadline } from '../retry/deadline.js';
 import type { NativeCalls } from './native.js';
 import { producerProperties } from './properties.js';
-import { inSlices, isUnreachable, linesSince, type WaitContext } from './wait.js';
+import { linesSince, metadataWhenReachable, type WaitContext } from './wait.js';
+
+/**
+ * What the binding's Client.connect() does before asking for metadata (lib/client.js): configure
+ * the callbacks and create librdkafka's client (a pool-thread call that returns at once). Reached
+ * into because the public connect() cannot be told not to block on metadata; the binding is pinned
+ * to the version these members were read from, and a change fails here, at the first connect.
+ */
+interface ClientInternals {
+  _client: { connect(cb: (err: unknown) => void): void; configureCallbacks(on: boolean, configs: unknown): void };
+  _cb_configs: unknown;
+  _isConnected: boolean;
+}
+
+function internals(client: RdKafka.Producer): ClientInternals {
+  const inner = client as unknown as Partial<ClientInternals>;
+  if (
+    typeof inner._client?.connect !== 'function' ||
+    typeof inner._client.configureCallbacks !== 'function' ||
+    inner._cb_configs === undefined
+  ) {
+    throw new Error(
+      `@confluentinc/kafka-javascript's Client internals (lib/client.js: _client, _cb_configs) are not what lambda-kafka was built against; install the version in its package.json (1.10.1).`,
+    );
+  }
+  return inner as ClientInternals;
+}
 
 export interface ProducerRecord {
   topic: string;
@@ -78,6 +105,7 @@ export class ManagedProducer {
   readonly #pending = new Map<number, Pending>();
   #nextId = 0;
   #fatal: unknown;
+  #created = false;
   #connected = false;
 
   constructor(config: KafkaConfig, recorder: ClientLogRecorder, calls: NativeCalls, deliveryTimeoutMs: number) {
@@ -98,24 +126,32 @@ export class ManagedProducer {
   }
 
   /**
-   * Creates producers until one connects (see the module comment); each slice's client is
-   * created by `create`. Returns the connected producer and the cluster metadata it saw.
+   * Connects: creates librdkafka's client if this producer has none yet (a previous attempt may
+   * have), then waits in slices until a broker answers a metadata request, until `ctx.deadline`.
+   * Returns the cluster metadata it saw. On failure the client is kept, still connecting, for the
+   * next attempt; close() it when giving up.
    */
-  static async connect(
-    create: () => ManagedProducer,
-    ctx: WaitContext,
-  ): Promise<{ producer: ManagedProducer; metadata: RdKafka.Metadata }> {
-    return inSlices('connecting the producer', ctx, async (timeoutMs) => {
-      const producer = create();
-      const metadata = await ctx.calls.run<RdKafka.Metadata>('connecting the producer', timeoutMs, (timeout, done) =>
-        producer.client.connect({ timeout, allTopics: true }, done),
+  async connect(ctx: Omit<WaitContext, 'calls'>): Promise<RdKafka.Metadata> {
+    if (!this.#created) {
+      const inner = internals(this.client);
+      inner._client.configureCallbacks(true, inner._cb_configs);
+      await this.#calls.run<void>('creating the producer', ctx.deadline.remainingMs(), (_timeout, done) =>
+        inner._client.connect((err) => done(err)),
       );
-      producer.client.setPollInBackground(true);
-      producer.#connected = true;
-      return { producer, metadata };
-    });
+      inner._isConnected = true;
+      this.client.setPollInBackground(true);
+      this.#created = true;
+    }
+    const metadata = await metadataWhenReachable(
+      this.client,
+      { operation: 'connecting the producer', allTopics: true },
+      { ...ctx, calls: this.#calls },
+    );
+    this.#connected = true;
+    return metadata;
   }
 
+  /** True once a broker has answered (connect() succeeded) and until close(). */
   isConnected(): boolean {
     return this.#connected && this.client.isConnected();
   }
@@ -196,17 +232,11 @@ export class ManagedProducer {
     let downSince: number | undefined;
     const gaveUp = new Promise<'deadline' | 'down'>((resolve) => {
       const check = () => {
-        const lines = linesSince([this.recorder], started);
-        const cause = causeFromLogs(lines.filter((line) => line.timestamp >= Date.now() - 3000));
-        downSince = isUnreachable(cause) ? (downSince ?? Date.now()) : undefined;
+        // The statistics (every second) tell whether any broker connection is open.
+        downSince = this.recorder.statistics.allDown() ? (downSince ?? Date.now()) : undefined;
         if (deadline.remainingMs() <= 0) return resolve('deadline');
-        if (
-          options.brokersDownTimeoutMs !== undefined &&
-          downSince !== undefined &&
-          Date.now() - downSince >= options.brokersDownTimeoutMs
-        ) {
-          return resolve('down');
-        }
+        const limit = options.brokersDownTimeoutMs;
+        if (limit !== undefined && downSince !== undefined && Date.now() - downSince >= limit) return resolve('down');
         timer = setTimeout(check, Math.min(WATCH_MS, Math.max(1, deadline.remainingMs())));
       };
       timer = setTimeout(check, Math.min(WATCH_MS, Math.max(1, deadline.remainingMs())));
@@ -214,34 +244,44 @@ export class ManagedProducer {
     try {
       const outcome = await Promise.race([allDone.then(() => 'delivered' as const), gaveUp]);
       if (outcome === 'delivered') return;
-      // What the log says explains the wait: brokers down, refused at host:port, ...
-      const cause = causeFromLogs(linesSince([this.recorder], started));
+      const down = this.recorder.statistics.allDown();
+      const cause = down ? this.#downCause(started) : causeFromLogs(linesSince([this.recorder], started));
       for (const [id, index] of waiting) {
         this.#pending.delete(id);
         const topic = (records[index] as ProducerRecord).topic;
-        if (cause) {
-          results[index] = {
-            ...(failure(topic, cause, outcome === 'deadline' ? `${NOT_ACKNOWLEDGED}; ` : 'not sent: ') as Extract<
-              SendResult,
-              { ok: false }
-            >),
-            retriable: true,
-            ...(isUnreachable(cause) && { unavailable: true }),
-          };
-        } else {
-          results[index] = {
-            ok: false,
-            topic,
-            error: NOT_ACKNOWLEDGED,
-            errorName: 'DEADLINE',
-            retriable: true,
-          };
-        }
+        results[index] = cause
+          ? {
+              ...(failure(topic, cause, outcome === 'deadline' ? `${NOT_ACKNOWLEDGED}; ` : 'not sent: ') as Extract<
+                SendResult,
+                { ok: false }
+              >),
+              retriable: true,
+              ...(down && { unavailable: true }),
+            }
+          : { ok: false, topic, error: NOT_ACKNOWLEDGED, errorName: 'DEADLINE', retriable: true };
       }
       waiting.clear();
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  /**
+   * Why no broker connection is open: the latest connection failure the log names (librdkafka
+   * logs a repeated one once per 30 s, so it may predate this send), or that all are down.
+   */
+  #downCause(since: number): Classification {
+    const lines = this.recorder.recent(since - 60_000);
+    const failures = lines.filter((line) =>
+      /Connect to \S+ failed|Failed to resolve|SSL handshake failed|SASL authentication error|Disconnected|timed out/.test(
+        line.message,
+      ),
+    );
+    return (
+      causeFromLogs(failures) ??
+      causeFromLogs(lines) ??
+      classifyKafkaError({ code: -187, message: 'all broker connections are down' })
+    );
   }
 
   /** Cluster metadata through this producer's connections. */
@@ -260,7 +300,7 @@ export class ManagedProducer {
 
   /** Flushes for up to `timeoutMs`, then destroys the client. */
   close(timeoutMs: number): Promise<void> {
-    if (!this.client.isConnected()) return Promise.resolve();
+    if (!this.#created || !this.client.isConnected()) return Promise.resolve();
     this.#connected = false;
     return this.#calls.run<void>('closing the producer', timeoutMs, (timeout, done) =>
       this.client.disconnect(timeout, (err) => done(err)),

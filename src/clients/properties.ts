@@ -5,6 +5,7 @@
  */
 import { librdkafkaProperties, type RdKafkaProperties } from '../config/librdkafka.js';
 import type { KafkaConfig } from '../config/load.js';
+import { STATISTICS_INTERVAL_MS } from '../observability/connection-stats.js';
 
 /** Every client: requests and reconnects on a scale an invocation can wait for. */
 export const COMMON_OVERRIDES: RdKafkaProperties = {
@@ -17,6 +18,8 @@ export const COMMON_OVERRIDES: RdKafkaProperties = {
   // wait for a broker that is back.
   'reconnect.backoff.max.ms': 2000,
   log_level: 6,
+  // Connection failures are counted, and brokers seen down, from the statistics (stats.ts).
+  'statistics.interval.ms': STATISTICS_INTERVAL_MS,
 };
 
 /**

@@ -62,10 +62,49 @@ export function decisiveCause(
   return cause;
 }
 
-/** The error for a wait that ran out of time: the log's explanation, or what was waited for and how long. */
-export function timedOut(operation: string, waitedMs: number, lines: readonly ClientLogLine[]): KafkaOperationError {
+/**
+ * The error for a wait that ran out of time: the log's explanation or, when the log says nothing,
+ * what the connections were doing (from the clients' statistics): a broker that accepted the
+ * connection but never answered, or connection attempts that got no answer at all.
+ */
+export function timedOut(
+  operation: string,
+  waitedMs: number,
+  lines: readonly ClientLogLine[],
+  recorders: readonly ClientLogRecorder[] = [],
+): KafkaOperationError {
   const timeout = new AttemptTimeoutError(operation, Math.round(waitedMs));
-  return new KafkaOperationError(operation, classifyKafkaError(timeout, { recentLogs: lines }), { cause: timeout });
+  const classification = classifyKafkaError(timeout, { recentLogs: lines });
+  const silent = classification.evidence ? undefined : silence(recorders, Math.round(waitedMs));
+  return new KafkaOperationError(operation, silent ? { ...classification, ...silent } : classification, {
+    cause: timeout,
+  });
+}
+
+/** States in which a connection is open at the TCP level and waits for the broker's answer. */
+const AWAITING_ANSWER = new Set(['APIVERSION_QUERY', 'SSL_HANDSHAKE', 'AUTH_HANDSHAKE', 'AUTH_REQ', 'AUTH_LEGACY']);
+
+function silence(
+  recorders: readonly ClientLogRecorder[],
+  waitedMs: number,
+): Pick<Classification, 'summary' | 'hint'> | undefined {
+  const brokers = recorders.flatMap((r) => r.statistics.brokers().brokers);
+  const address = (name: string) => name.replace(/\/.*$/, '');
+  const answering = brokers.filter((b) => AWAITING_ANSWER.has(b.state)).map((b) => address(b.name));
+  if (answering.length > 0) {
+    return {
+      summary: `TIMED_OUT (-185): ${[...new Set(answering)].join(', ')} accepted the connection but sent no answer in ${waitedMs} ms (state ${brokers.find((b) => AWAITING_ANSWER.has(b.state))?.state})`,
+      hint: 'The process at that address is paused, overloaded, or not a Kafka broker: check the broker (GC pauses, CPU, disk) and that the port is its Kafka listener.',
+    };
+  }
+  const connecting = brokers.filter((b) => b.state === 'CONNECT').map((b) => address(b.name));
+  if (connecting.length > 0) {
+    return {
+      summary: `TIMED_OUT (-185): connecting to ${[...new Set(connecting)].join(', ')} got no answer in ${waitedMs} ms`,
+      hint: 'Packets to the broker are dropped: check the security groups, network ACLs and routes between the function and the brokers.',
+    };
+  }
+  return undefined;
 }
 
 /** Runs `slice(timeoutMs)` until it succeeds, the log gives a decisive cause, or the deadline comes. */
@@ -78,7 +117,9 @@ export async function inSlices<T>(
   let sliceMs = FIRST_SLICE_MS;
   for (;;) {
     const timeoutMs = Math.min(sliceMs, ctx.deadline.remainingMs());
-    if (timeoutMs < MIN_SLICE_MS) throw timedOut(operation, Date.now() - started, linesSince(ctx.recorders, started));
+    if (timeoutMs < MIN_SLICE_MS) {
+      throw timedOut(operation, Date.now() - started, linesSince(ctx.recorders, started), ctx.recorders);
+    }
     try {
       return await slice(timeoutMs);
     } catch (error) {

@@ -26,11 +26,10 @@ export async function checkConnection(section: Section, ctx: CheckContext): Prom
   const recorder = new ClientLogRecorder('diagnose');
   const sasl = ctx.config.sasl;
   try {
-    const { producer, metadata } = await ManagedProducer.connect(
-      () => new ManagedProducer(ctx.config, recorder, calls, 5000),
-      { calls, recorders: [recorder], deadline: Deadline.in(budget(ctx, 4000)) },
-    );
-    void producer.close(500).catch(() => {});
+    const producer = new ManagedProducer(ctx.config, recorder, calls, 5000);
+    const metadata = await producer
+      .connect({ recorders: [recorder], deadline: Deadline.in(budget(ctx, 4000)) })
+      .finally(() => void producer.close(0).catch(() => {}));
     const who = sasl ? `authenticated as ${sasl.username ?? 'the function role'} (${sasl.mechanism}); ` : '';
     add(
       section,

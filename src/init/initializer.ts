@@ -13,7 +13,7 @@ import type { Context } from 'aws-lambda';
 import type { ManagedAdmin } from '../clients/admin.js';
 import { ManagedConsumer } from '../clients/consumer.js';
 import { NativeCalls } from '../clients/native.js';
-import type { ManagedProducer } from '../clients/producer.js';
+import { ManagedProducer } from '../clients/producer.js';
 import { type Environment, type KafkaConfig, loadConfig } from '../config/load.js';
 import { type Classification, classifyKafkaError } from '../errors/classify.js';
 import { ConfigError, causeLine, KafkaOperationError, RetryError } from '../errors/errors.js';
@@ -107,6 +107,8 @@ export class KafkaInitializer {
   };
   /** A consumer from a failed attempt, still joining: the next attempt carries on with it. */
   #joining: ManagedConsumer | undefined;
+  /** Likewise a producer from a failed attempt, still connecting. */
+  #connecting: ManagedProducer | undefined;
   #invocations = 0;
   #lastEnd: number | undefined;
   #lastFailure: { at: number; classification: Classification } | undefined;
@@ -139,9 +141,12 @@ export class KafkaInitializer {
     );
     if (options.handleSigterm !== false) {
       process.once('SIGTERM', () => {
-        // Lambda sends SIGKILL soon after: exit within the budget whatever is still running.
-        setTimeout(() => process.exit(0), this.#shutdownTimeoutMs).unref();
-        void this.shutdown('SIGTERM').finally(() => process.exit(0));
+        // Not process.exit(): Node then waits for libuv's pool threads, and the runtime client holds
+        // one, blocked fetching the next invocation, until Lambda's SIGKILL 500 ms later. So once
+        // the clients are flushed and closed (or the budget is up), the process ends itself now.
+        const end = () => process.kill(process.pid, 'SIGKILL');
+        setTimeout(end, this.#shutdownTimeoutMs).unref();
+        void this.shutdown('SIGTERM').finally(end);
       });
     }
   }
@@ -277,12 +282,36 @@ export class KafkaInitializer {
   /** SSL → admin → broker health → topics: what every path needs. */
   async #common(ctx: StepContext, shareWithProducer: boolean): Promise<AdminClients> {
     this.#certificateWarnings = await this.#stages.ssl.get(() => runSsl(ctx, this.#validator, this.#redactor));
-    const clients = await this.#stages.admin.get(() => runAdmin(ctx, shareWithProducer));
+    const clients = await this.#stages.admin.get(() =>
+      shareWithProducer ? this.#withProducer(ctx, (producer) => runAdmin(ctx, producer)) : runAdmin(ctx, undefined),
+    );
     const cluster = await this.#stages.broker_health.get(() => runBrokerHealth(ctx, clients));
     await this.#stages.topics.get(() => runTopics(ctx, clients, cluster));
     // The producer's connect metadata served the first checks; later ones must ask afresh.
     delete clients.metadata;
     return clients;
+  }
+
+  /**
+   * Runs `step` with the producer being connected: a new one, or the one a failed attempt left
+   * connecting. A cause no retry can fix closes it; a transient one keeps it for the next attempt.
+   */
+  async #withProducer<T>(ctx: StepContext, step: (producer: ManagedProducer) => Promise<T>): Promise<T> {
+    const producer =
+      this.#connecting ??
+      new ManagedProducer(ctx.config, this.#recorders.create('producer'), this.#calls, ctx.deliveryTimeoutMs);
+    this.#connecting = producer;
+    try {
+      const result = await step(producer);
+      this.#connecting = undefined;
+      return result;
+    } catch (error) {
+      if (classifyKafkaError(error).kind !== 'transient') {
+        this.#connecting = undefined;
+        void producer.close(0).catch(() => {});
+      }
+      throw error;
+    }
   }
 
   async #initialise<T>(
@@ -448,7 +477,7 @@ export class KafkaInitializer {
     this.#log.info(`Shutting down (${reason}): flushing and disconnecting`);
     await closeClients(
       {
-        producer: this.#stages.producer.current() ?? this.#stages.admin.current()?.producer,
+        producer: this.#stages.producer.current() ?? this.#stages.admin.current()?.producer ?? this.#connecting,
         consumer: this.#stages.consumer.current() ?? this.#joining,
         observer: this.#observer,
       },

@@ -8,7 +8,7 @@ import type { RdKafka } from '@confluentinc/kafka-javascript';
 import { ManagedAdmin } from '../clients/admin.js';
 import type { ManagedConsumer } from '../clients/consumer.js';
 import type { NativeCalls } from '../clients/native.js';
-import { ManagedProducer } from '../clients/producer.js';
+import type { ManagedProducer } from '../clients/producer.js';
 import { decisiveCause, linesSince, timedOut } from '../clients/wait.js';
 import type { KafkaConfig } from '../config/load.js';
 import { type Classification, classifyKafkaError } from '../errors/classify.js';
@@ -77,18 +77,17 @@ export async function runSsl(
  * is connected here (its connect is the first request to the cluster); otherwise it is a client of
  * its own, created at once, whose first request is the broker health check.
  */
-export async function runAdmin(ctx: StepContext, shareWithProducer: boolean): Promise<StageRun<AdminClients>> {
+export async function runAdmin(
+  ctx: StepContext,
+  producer: ManagedProducer | undefined,
+): Promise<StageRun<AdminClients>> {
   ctx.log.info('Initializing Kafka admin client');
-  if (!shareWithProducer) {
+  if (!producer) {
     const admin = ManagedAdmin.standalone(ctx.config, ctx.newRecorder('admin'), ctx.calls);
     ctx.log.info('Admin client started successfully');
     return { value: { admin } };
   }
-  const recorder = ctx.newRecorder('producer');
-  const { producer, metadata } = await ManagedProducer.connect(
-    () => new ManagedProducer(ctx.config, recorder, ctx.calls, ctx.deliveryTimeoutMs),
-    { calls: ctx.calls, recorders: [recorder], deadline: ctx.deadline },
-  );
+  const metadata = await producer.connect({ recorders: [producer.recorder], deadline: ctx.deadline });
   const admin = ManagedAdmin.sharing(producer, ctx.calls);
   ctx.log.info("Admin client started successfully (sharing the producer's broker connections)");
   return { value: { admin, producer, metadata } };
@@ -191,14 +190,8 @@ export async function runTopics(
 
 export async function runProducer(ctx: StepContext, clients: AdminClients): Promise<StageRun<ManagedProducer>> {
   ctx.log.info('Initializing Kafka producer');
-  const producer =
-    clients.producer ??
-    (
-      await ManagedProducer.connect(
-        () => new ManagedProducer(ctx.config, ctx.newRecorder('producer'), ctx.calls, ctx.deliveryTimeoutMs),
-        { calls: ctx.calls, recorders: ctx.recorders(), deadline: ctx.deadline },
-      )
-    ).producer;
+  const producer = clients.producer;
+  if (!producer) throw new Error('the producer path creates its producer with the admin client (runAdmin)');
   ctx.log.info('Producer started successfully', {
     idempotent: true,
     acks: 'all',
@@ -240,7 +233,10 @@ export async function runConsumer(ctx: StepContext, consumer: ManagedConsumer): 
   const operation = `joining consumer group ${groupId}`;
   while (consumer.assignment().length === 0) {
     const left = ctx.deadline.remainingMs();
-    if (left < 1) throw timedOut(operation, Date.now() - started, linesSince([consumer.recorder], started - 60_000));
+    if (left < 1) {
+      const lines = linesSince([consumer.recorder], started - 60_000);
+      throw timedOut(operation, Date.now() - started, lines, [consumer.recorder]);
+    }
     await consumer.poll(Math.min(JOIN_POLL_MS, left));
     const cause = decisiveCause(linesSince([consumer.recorder], started));
     if (cause && cause.kind !== 'transient') throw new KafkaOperationError(operation, cause);

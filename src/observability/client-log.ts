@@ -4,21 +4,23 @@
  * generic failure ("broker transport failure") can be explained by what librdkafka saw
  * ("SASL authentication error: invalid credentials").
  */
+
 import { type ClientLogLine, causeFromLogs } from '../errors/classify.js';
+import { ConnectionStatistics } from './connection-stats.js';
 import { type Log, silentLog } from './log.js';
 
 const DEFAULT_CAPACITY = 200;
 
 /**
- * librdkafka's lines that each report a failed (or unexpectedly closed) broker connection. Repeats
- * of the same failure are collapsed into the next such line as "N identical error(s) suppressed";
- * those count too. "All broker connections are down" is a summary, not a failure of its own.
+ * librdkafka's lines that each report a failed (or unexpectedly closed) broker connection, at once;
+ * identical repeats of a broker within 30 s are folded into its next such line ("N identical error(s)
+ * suppressed"), which the statistics make exact a second later (see ClientLogRecorder).
  */
 const CONNECTION_FAILURE =
   /Connect to \S+ failed|SSL handshake failed|SASL authentication error|Failed to resolve|Receive failed|Send failed|Connection setup timed out|Disconnected (?:while|\(after)|Connection closed|alert (bad|unknown|handshake)/;
 const SUPPRESSED = /(\d+) identical error\(s\) suppressed/;
 
-/** How many connection failures one librdkafka line reports: 0, 1, or 1 plus the repeats it collapsed. */
+/** How many connection failures one librdkafka line reports: 0, 1, or 1 plus the repeats it folded in. */
 export function connectionFailures(message: string): number {
   if (!CONNECTION_FAILURE.test(message)) return 0;
   return 1 + Number(SUPPRESSED.exec(message)?.[1] ?? 0);
@@ -26,8 +28,8 @@ export function connectionFailures(message: string): number {
 
 export interface RecorderOptions {
   capacity?: number;
-  /** Called with the number of broker connection failures a line reports (see connectionFailures). */
-  onConnectionFailure?: (count: number, line: ClientLogLine) => void;
+  /** Called with the number of broker connections that failed, from the client's statistics (clients/stats.ts). */
+  onConnectionFailure?: (count: number) => void;
 }
 
 /** What the binding passes along with a message: librdkafka's facility, the client name, a timestamp. */
@@ -40,6 +42,9 @@ export class ClientLogRecorder {
   readonly #client: string;
   readonly #options: RecorderOptions;
   #muted = false;
+  #logged = 0;
+  #fromStatistics = 0;
+  #reported = 0;
 
   /** `log` may be a function: the log to use at the moment a line arrives (see ClientRecorders). */
   constructor(client: string, log: Log | (() => Log) = silentLog, options: RecorderOptions = {}) {
@@ -55,8 +60,7 @@ export class ClientLogRecorder {
     if (this.#lines.length > (this.#options.capacity ?? DEFAULT_CAPACITY)) this.#lines.shift();
     if (this.#muted) return;
     // The binding repeats librdkafka's failures as error events (facility ERROR): counted once, from the log line.
-    const failures = extra?.fac === 'ERROR' ? 0 : connectionFailures(message);
-    if (failures > 0) this.#options.onConnectionFailure?.(failures, line);
+    if (extra?.fac !== 'ERROR') this.#countFailures(this.#logged + connectionFailures(message), this.#fromStatistics);
     // ERROR is for what needs a person: a broker that is down or restarting is WARN (the metric and
     // its alarm count those); credentials, certificates, permissions stay ERROR.
     const cause = level === 'error' ? causeFromLogs([line]) : undefined;
@@ -90,9 +94,30 @@ export class ClientLogRecorder {
    */
   follow(client: {
     on(event: 'event.log', listener: (line: { severity: number; fac: string; message: string }) => void): unknown;
+    on(event: 'event.stats', listener: (stats: { message: string }) => void): unknown;
   }): void {
     client.on('event.log', (line) => this.#record(levelOfSeverity(line.severity), line.message, { fac: line.fac }));
+    client.on('event.stats', (stats) => {
+      const failures = this.statistics.update(stats.message);
+      if (!this.#muted) this.#countFailures(this.#logged, this.#fromStatistics + failures);
+    });
   }
+
+  /**
+   * Connection failures are counted two ways: from log lines, at once but short of the repeats
+   * librdkafka folds; from statistics, exactly but up to a second late. Both only grow and neither
+   * overcounts, so the larger is reported: at once, and exact within a second.
+   */
+  #countFailures(logged: number, fromStatistics: number): void {
+    this.#logged = logged;
+    this.#fromStatistics = fromStatistics;
+    const total = Math.max(logged, fromStatistics);
+    if (total > this.#reported) this.#options.onConnectionFailure?.(total - this.#reported);
+    this.#reported = Math.max(this.#reported, total);
+  }
+
+  /** The followed client's broker connections, from its statistics. */
+  readonly statistics = new ConnectionStatistics();
 
   namespace(): this {
     return this;

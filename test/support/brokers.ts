@@ -50,6 +50,12 @@ export const TEST_BROKERS = {
   },
   /** Started, then stopped: a broker that is down. */
   'diag-down': { portBase: 20392, props: {} },
+  /** Down, then back, under the Lambda runtime (runtime-unavailable.test.ts). */
+  outage: { portBase: 20592, props: {} },
+  /** Paused with SIGSTOP: accepts connections, answers nothing (slow-brokers.test.ts). */
+  paused: { portBase: 20792, props: {} },
+  /** Reached through a breakable proxy (runtime-warm-outage.test.ts), which sets its advertised listeners. */
+  proxied: { portBase: 20692, props: {} },
 } as const;
 
 /** Registers hooks that run broker `name` for this file; the returned getter gives its connection. */
@@ -69,15 +75,16 @@ export function useBroker(name: keyof typeof TEST_BROKERS, options: { fresh?: bo
 
 export function startTestBroker(
   name: keyof typeof TEST_BROKERS,
-  options: { fresh?: boolean } = {},
+  options: { fresh?: boolean; props?: Record<string, string> } = {},
 ): Promise<BrokerConnection> {
   const settings: { portBase: number; props: Record<string, string>; host?: string } = TEST_BROKERS[name];
+  const { props, ...rest } = options;
   return startBroker({
     name,
     portBase: settings.portBase,
-    props: { ...settings.props },
+    props: { ...settings.props, ...props },
     host: settings.host,
-    ...options,
+    ...rest,
   });
 }
 

@@ -1,0 +1,64 @@
+/**
+ * Broker connections from librdkafka's statistics (statistics.interval.ms): each broker's
+ * `connects` counts every connection attempt, and its `state` says whether one is open or being
+ * opened. Every attempt that is neither is over — it failed, or it was established and then lost —
+ * so the difference is the number of connection failures, exactly, which librdkafka's log cannot
+ * give: it reports identical failures of a broker once per 30 s.
+ * https://github.com/confluentinc/librdkafka/blob/master/STATISTICS.md
+ */
+
+/** Every client reports its statistics this often; a failure shows at most this late. */
+export const STATISTICS_INTERVAL_MS = 1000;
+
+/** States of a connection being set up, and of one that is open. */
+const OPENING = new Set(['CONNECT', 'SSL_HANDSHAKE', 'AUTH_LEGACY', 'APIVERSION_QUERY', 'AUTH_HANDSHAKE', 'AUTH_REQ']);
+const OPEN = new Set(['UP', 'UPDATE', 'REAUTH']);
+
+export interface BrokerState {
+  /** librdkafka's name, e.g. `127.0.0.1:9092/1` or `…/bootstrap`. */
+  name: string;
+  nodeId: number;
+  state: string;
+}
+
+interface BrokerStatistics {
+  nodeid: number;
+  state: string;
+  connects: number;
+}
+
+export class ConnectionStatistics {
+  readonly #ended = new Map<string, number>();
+  #brokers: BrokerState[] = [];
+  #at = 0;
+
+  /** Reads one statistics document; returns how many connections failed since the previous one. */
+  update(json: string): number {
+    let brokers: Record<string, BrokerStatistics>;
+    try {
+      brokers = (JSON.parse(json) as { brokers?: Record<string, BrokerStatistics> }).brokers ?? {};
+    } catch {
+      return 0;
+    }
+    let failures = 0;
+    for (const [name, broker] of Object.entries(brokers)) {
+      const current = OPEN.has(broker.state) || OPENING.has(broker.state) ? 1 : 0;
+      const ended = Math.max(0, broker.connects - current);
+      failures += Math.max(0, ended - (this.#ended.get(name) ?? 0));
+      this.#ended.set(name, Math.max(ended, this.#ended.get(name) ?? 0));
+    }
+    this.#brokers = Object.entries(brokers).map(([name, b]) => ({ name, nodeId: b.nodeid, state: b.state }));
+    this.#at = Date.now();
+    return failures;
+  }
+
+  /** The brokers of the last statistics, and when they came. */
+  brokers(): { at: number; brokers: readonly BrokerState[] } {
+    return { at: this.#at, brokers: this.#brokers };
+  }
+
+  /** True when the last statistics had brokers and not one connection open. */
+  allDown(): boolean {
+    return this.#brokers.length > 0 && !this.#brokers.some((b) => OPEN.has(b.state));
+  }
+}

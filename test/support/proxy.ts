@@ -1,0 +1,80 @@
+/**
+ * A TCP proxy in front of a broker listener that the tests can break on purpose, and that counts
+ * what it broke: connections it accepted and reset at once, and forwarded ones it cut. Brokers
+ * advertise the proxy's address, so every client connection goes through it.
+ */
+import { connect, createServer, type Server, type Socket } from 'node:net';
+
+export type ProxyMode = 'forward' | 'reset' | 'refuse';
+
+export class BreakableProxy {
+  readonly port: number;
+  readonly #target: { host: string; port: number };
+  readonly #open = new Set<Socket>();
+  #server: Server | undefined;
+  #mode: ProxyMode = 'forward';
+  /** Connections that failed because of the proxy: reset on accept, or cut while forwarded. */
+  failures = 0;
+
+  private constructor(port: number, target: { host: string; port: number }) {
+    this.port = port;
+    this.#target = target;
+  }
+
+  /** Listens on a free loopback port, forwarding to `target`. */
+  static async start(target: { host: string; port: number }): Promise<BreakableProxy> {
+    const probe = createServer();
+    const port = await new Promise<number>((resolve) =>
+      probe.listen(0, '127.0.0.1', () => resolve((probe.address() as { port: number }).port)),
+    );
+    await new Promise((resolve) => probe.close(resolve));
+    const proxy = new BreakableProxy(port, target);
+    await proxy.#listen();
+    return proxy;
+  }
+
+  #listen(): Promise<void> {
+    const server = createServer((client) => {
+      if (this.#mode === 'reset') {
+        this.failures++;
+        client.resetAndDestroy();
+        return;
+      }
+      const upstream = connect(this.#target.port, this.#target.host);
+      this.#open.add(client);
+      const close = () => {
+        this.#open.delete(client);
+        client.destroy();
+        upstream.destroy();
+      };
+      client.on('error', close).on('close', close);
+      upstream.on('error', close).on('close', close);
+      client.pipe(upstream).pipe(client);
+    });
+    this.#server = server;
+    return new Promise((resolve) => server.listen(this.port, '127.0.0.1', () => resolve()));
+  }
+
+  /** Switches mode; leaving `forward` cuts (and counts) every forwarded connection. */
+  async setMode(mode: ProxyMode): Promise<void> {
+    if (mode !== 'forward' && this.#mode === 'forward') {
+      for (const socket of this.#open) {
+        this.failures++;
+        this.#open.delete(socket);
+        socket.resetAndDestroy();
+      }
+    }
+    if (mode === 'refuse' && this.#server) {
+      const server = this.#server;
+      this.#server = undefined;
+      await new Promise((resolve) => server.close(resolve));
+    } else if (mode !== 'refuse' && !this.#server) {
+      await this.#listen();
+    }
+    this.#mode = mode;
+  }
+
+  async close(): Promise<void> {
+    await this.setMode('refuse');
+  }
+}
