@@ -83,6 +83,7 @@ export interface SendOutcome {
 }
 
 type Pending = (error: unknown, report?: RdKafka.DeliveryReport) => void;
+type Failed = Extract<SendResult, { ok: false }>;
 
 const NOT_ACKNOWLEDGED = 'not acknowledged before the deadline: it may still be delivered (retrying can duplicate it)';
 /** How often a waiting send looks at the client's log. */
@@ -184,7 +185,14 @@ export class ManagedProducer {
           if (error) {
             const classification = classifyKafkaError(error, { recentLogs: this.recorder.recent(started) });
             if (classification.kind === 'fatal') producerBroken = true;
-            results[index] = failure(record.topic, classification);
+            // A delivery timeout while no broker connection is open: the brokers being down is the cause.
+            const down = classification.code === -192 && this.recorder.statistics.allDown();
+            results[index] = down
+              ? {
+                  ...(failure(record.topic, this.#downCause(started), `${NOT_ACKNOWLEDGED}; `) as Failed),
+                  unavailable: true,
+                }
+              : failure(record.topic, classification);
           } else {
             results[index] = {
               ok: true,
@@ -251,10 +259,7 @@ export class ManagedProducer {
         const topic = (records[index] as ProducerRecord).topic;
         results[index] = cause
           ? {
-              ...(failure(topic, cause, outcome === 'deadline' ? `${NOT_ACKNOWLEDGED}; ` : 'not sent: ') as Extract<
-                SendResult,
-                { ok: false }
-              >),
+              ...(failure(topic, cause, outcome === 'deadline' ? `${NOT_ACKNOWLEDGED}; ` : 'not sent: ') as Failed),
               retriable: true,
               ...(down && { unavailable: true }),
             }

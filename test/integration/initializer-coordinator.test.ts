@@ -58,7 +58,7 @@ describe('with offsets.topic.replication.factor=2 on a single broker', () => {
     expect(message).toMatch(/COORDINATOR_NOT_AVAILABLE \(15\)/);
     expect(message).toMatch(/the offsets topic __consumer_offsets does not exist/);
     expect(message).toMatch(/offsets\.topic\.replication\.factor is probably larger than the 1 live broker/);
-    const attempts = Number(/after (\d+) attempts/.exec(message)?.[1]);
+    const attempts = Number(/\((\d+) attempts in /.exec(message)?.[1]);
     expect(attempts).toBeGreaterThan(1);
     expect(emf(result.output)[0]?.consumer_init_attempts).toBe(attempts);
   });
