@@ -29,6 +29,9 @@ export interface PartitionLag extends TopicPartitionOffset {
   lag: number;
 }
 
+/** The group's lag on this consumer's partitions, or why it is not known. */
+export type LagReading = { ok: true; partitions: PartitionLag[]; total: number } | { ok: false; reason: string };
+
 const COORDINATOR_LINE = /Group "([^"]+)" coordinator is (\S+) id (\d+)/;
 /** The longest single poll while waiting for a commit's result. */
 const COMMIT_POLL_MS = 100;
@@ -42,6 +45,8 @@ export class ManagedConsumer {
   #buffer: KafkaMessage[] = [];
   #assignments = 0;
   #commitResults: { err: unknown; offsets: TopicPartitionOffset[] }[] = [];
+  /** What this consumer committed, per `topic/partition`: the group's position as far as it knows. */
+  readonly #committed = new Map<string, number>();
 
   constructor(config: KafkaConfig, recorder: ClientLogRecorder, topics: readonly string[], calls: NativeCalls) {
     this.recorder = recorder;
@@ -158,6 +163,7 @@ export class ManagedConsumer {
         const failed = (result.offsets as (TopicPartitionOffset & { error?: unknown })[]).find((o) => o.error);
         if (result.err) throw result.err;
         if (failed) throw failed.error;
+        for (const o of offsets) this.#committed.set(`${o.topic}/${o.partition}`, o.offset);
         return;
       }
       const left = until - Date.now();
@@ -166,26 +172,35 @@ export class ManagedConsumer {
     }
   }
 
-  /** Per assigned partition: the group's committed offset, the broker's high watermark, and the difference. */
-  async lag(timeoutMs: number): Promise<PartitionLag[]> {
+  /**
+   * The group's lag on the assigned partitions, without a request: a query would wait behind the
+   * consumer's open Fetch (fetch.wait.max.ms) on the same connection. The high watermark is the one
+   * the last fetch response carried (librdkafka caches it); the group's position is what this
+   * consumer committed or, before its first commit, the first message it holds unprocessed, or its
+   * fetch position. Unknown — with the reason — while unassigned or before the first fetch response.
+   */
+  lag(): LagReading {
     const assigned = this.assignment();
-    if (assigned.length === 0) return [];
+    if (assigned.length === 0)
+      return { ok: false, reason: 'the consumer holds no partition (it is joining or rejoining its group)' };
     const positions = new Map(this.client.position(assigned).map((p) => [`${p.topic}/${p.partition}`, p.offset]));
-    const committed = await this.#calls.run<TopicPartitionOffset[]>('committed offsets', timeoutMs, (timeout, done) =>
-      this.client.committed(assigned, timeout, (err, tps) => done(err, tps as TopicPartitionOffset[])),
-    );
-    const committedBy = new Map(committed.map((c) => [`${c.topic}/${c.partition}`, c.offset]));
-    const result: PartitionLag[] = [];
+    const partitions: PartitionLag[] = [];
     for (const { topic, partition } of assigned) {
-      const { highOffset } = await this.#calls.run<RdKafka.WatermarkOffsets>('watermarks', timeoutMs, (timeout, done) =>
-        this.client.queryWatermarkOffsets(topic, partition, timeout, done),
-      );
       const key = `${topic}/${partition}`;
-      // The group's lag counts from what it committed; librdkafka's negative offsets mean "none yet".
-      const position = [committedBy.get(key), positions.get(key)].find((o) => o !== undefined && o >= 0) ?? 0;
-      result.push({ topic, partition, offset: position, high: highOffset, lag: Math.max(0, highOffset - position) });
+      let high: number;
+      try {
+        high = this.client.getWatermarkOffsets(topic, partition).highOffset;
+      } catch {
+        high = -1;
+      }
+      const held = this.#buffer.find((m) => m.topic === topic && m.partition === partition)?.offset;
+      const position = [this.#committed.get(key), held, positions.get(key)].find((o) => o !== undefined && o >= 0);
+      if (high < 0 || position === undefined) {
+        return { ok: false, reason: `no fetch response yet for ${topic}[${partition}]` };
+      }
+      partitions.push({ topic, partition, offset: position, high, lag: Math.max(0, high - position) });
     }
-    return result;
+    return { ok: true, partitions, total: partitions.reduce((sum, p) => sum + p.lag, 0) };
   }
 
   /** Leaves the group and destroys the client; librdkafka's close cannot be bounded, so callers do not wait past `timeoutMs`. */

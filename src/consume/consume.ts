@@ -43,6 +43,7 @@ export async function consumeBatch(
     throw error;
   }
   kafka.metrics.count(METRIC_NAMES.messagesConsumed, result.processed);
+  if (result.stoppedBecause === 'unassigned') kafka.metrics.count(METRIC_NAMES.consumeUnassigned);
   kafka.logger.info(`Drain finished: ${result.processed} processed, stopped by ${result.stoppedBecause}`, {
     committed: result.committed,
     totalLag: result.totalLag,

@@ -17,15 +17,23 @@ export interface DrainOptions {
   commitReserveMs?: number;
 }
 
-export type StopReason = 'limit' | 'idle' | 'deadline' | 'processing-error';
+/**
+ * Why the drain stopped: the batch limit; no message for `idleMs` while holding partitions; no
+ * partition to read from (the consumer is joining or rejoining its group, e.g. after a coordinator
+ * moved: messages may well be waiting); the deadline; a processor that threw.
+ */
+export type StopReason = 'limit' | 'idle' | 'unassigned' | 'deadline' | 'processing-error';
 
 export interface DrainResult {
   processed: number;
   stoppedBecause: StopReason;
   committed: TopicPartitionOffset[];
-  /** Per assigned partition after the commit; empty if it could not be read in time. */
+  /** Per assigned partition after the commit; empty when unknown (see lagUnknown). */
   lag: PartitionLag[];
-  totalLag: number;
+  /** Messages behind, summed; null when it could not be read — never 0 for "unknown". */
+  totalLag: number | null;
+  /** Why the lag is not known, when it is not. */
+  lagUnknown?: string;
   error?: string;
 }
 
@@ -52,7 +60,7 @@ export async function drain(
       Math.min(options.idleMs, left()),
     );
     if (batch.length === 0) {
-      stoppedBecause = left() <= 0 ? 'deadline' : 'idle';
+      stoppedBecause = left() <= 0 ? 'deadline' : consumer.assignment().length === 0 ? 'unassigned' : 'idle';
       break;
     }
     for (const [i, message] of batch.entries()) {
@@ -81,12 +89,15 @@ export async function drain(
 
   const committed = [...next.values()];
   await consumer.commit(committed, Math.max(500, invocation.deadline.remainingMs() - 100));
-  let lag: PartitionLag[] = [];
-  try {
-    lag = await consumer.lag(Math.max(100, Math.min(2000, invocation.deadline.remainingMs() - 100)));
-  } catch (failure) {
-    log.warn('Lag could not be read in time', { error: (failure as Error).message });
-  }
-  const totalLag = lag.reduce((sum, p) => sum + p.lag, 0);
-  return { processed, stoppedBecause: stoppedBecause as StopReason, committed, lag, totalLag, ...(error && { error }) };
+  const lag = consumer.lag();
+  if (!lag.ok) log.warn(`Lag is not known: ${lag.reason}`);
+  return {
+    processed,
+    stoppedBecause: stoppedBecause as StopReason,
+    committed,
+    lag: lag.ok ? lag.partitions : [],
+    totalLag: lag.ok ? lag.total : null,
+    ...(!lag.ok && { lagUnknown: lag.reason }),
+    ...(error && { error }),
+  };
 }

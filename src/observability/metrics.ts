@@ -24,6 +24,8 @@ export const METRIC_NAMES = {
   messagesConsumed: 'messages_consumed',
   /** 1 when a health check found the service unhealthy. */
   healthCheckFailures: 'health_check_failures',
+  /** 1 when a drain ended holding no partition: the consumer is joining or rejoining its group. */
+  consumeUnassigned: 'consume_unassigned',
 } as const;
 
 export type CountName = (typeof METRIC_NAMES)[keyof typeof METRIC_NAMES];
