@@ -25,7 +25,7 @@ export interface Section {
   checks: Check[];
 }
 
-/** healthy; degraded: it works, with warnings (the health status says degraded); unhealthy: a check failed. */
+/** healthy; degraded: it works, and the health status says degraded (with its reasons); unhealthy: a check failed. */
 export type ReportStatus = 'healthy' | 'degraded' | 'unhealthy';
 
 export interface Report {
@@ -55,10 +55,10 @@ export class ReportBuilder {
     return this.#sections.some((s) => s.checks.some((c) => c.status === 'fail'));
   }
 
+  /** As the health status says, unless a check failed: a warning in a log line does not make it degraded. */
   status(): ReportStatus {
     if (this.failed()) return 'unhealthy';
-    const warned = this.#sections.some((s) => s.checks.some((c) => c.status === 'warn'));
-    return warned || (this.health as { status?: string } | undefined)?.status === 'degraded' ? 'degraded' : 'healthy';
+    return (this.health as { status?: string } | undefined)?.status === 'degraded' ? 'degraded' : 'healthy';
   }
 
   build(): Report {

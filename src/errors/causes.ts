@@ -101,7 +101,10 @@ export function fromCode(code: number, message: string, nativeRetriable?: boolea
   };
 }
 
-/** A classification for a cause of KAFKA_CAUSES: its code, kind and hint, and what was found. */
+/**
+ * A classification for a cause of KAFKA_CAUSES: its code, kind and hint, and what was found. The
+ * hint's `<broker>` becomes the broker's address when it is known.
+ */
 export function namedCause(name: string, finding: string, broker?: string): Classification {
   const entry = KAFKA_CAUSES_BY_NAME.get(name);
   if (!entry) throw new Error(`No cause named ${name} in KAFKA_CAUSES`);
@@ -110,7 +113,7 @@ export function namedCause(name: string, finding: string, broker?: string): Clas
     name,
     kind: entry.kind,
     retriable: entry.kind === 'transient',
-    hint: entry.hint,
+    hint: broker === undefined ? entry.hint : entry.hint.replaceAll('<broker>', broker),
     summary: `${name} (${entry.code}): ${finding}`,
     ...(broker !== undefined && { broker }),
   };

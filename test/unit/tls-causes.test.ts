@@ -82,7 +82,7 @@ describe('a broker certificate librdkafka rejected ("certificate verify failed")
     expect(causeLine(report.cause as never)).toBe(
       `BROKER_CERTIFICATE_UNTRUSTED (-181): the certificate of broker ${broker} (CN=good, issued by CN=Test CA) is not trusted by ` +
         `the CA in ${pki.otherCaFile} (KAFKA_SSL_CAFILE): that CA did not issue it. Set KAFKA_SSL_CAFILE (or KAFKA_SSL_CA_PEM) to ` +
-        'the CA that issued the broker certificate; `openssl s_client -connect <broker> -showcerts` shows the chain the broker presents.',
+        `the CA that issued the broker certificate; \`openssl s_client -connect ${broker} -showcerts\` shows the chain the broker presents.`,
     );
     expect(causeLine(explained)).toBe(causeLine(report.cause as never));
     expect(explained.evidence).toMatch(/certificate verify failed/);
