@@ -50,6 +50,8 @@ export const TEST_BROKERS = {
   },
   /** Started, then stopped: a broker that is down. */
   'diag-down': { portBase: 20392, props: {} },
+  /** Like diag-hostname (127.0.0.2, not covered by the test certificate), for the fault-cause tests. */
+  'fault-hostname': { portBase: 20492, props: {}, host: '127.0.0.2' },
 } as const;
 
 /** Registers hooks that run broker `name` for this file; the returned getter gives its connection. */
