@@ -13,6 +13,8 @@ export interface LogPattern {
   code: number;
   /** A cause of KAFKA_CAUSES, when the code alone is too generic; a function when the line decides which. */
   cause?: string | ((match: RegExpMatchArray) => string);
+  /** Counts only once it happened this often (librdkafka's "N identical error(s) suppressed" included). */
+  times?: number;
   describe: (match: RegExpMatchArray) => string;
 }
 
@@ -107,6 +109,8 @@ export const LOG_PATTERNS: readonly LogPattern[] = [
     ),
     code: -195,
     cause: 'NOT_PLAIN_KAFKA',
+    // Twice: a broker shutting down may close one new connection so, but not the next (it refuses it).
+    times: 2,
     describe: (m) =>
       `${broker(m)} closed the connection at the first Kafka request: this port does not speak plain Kafka, probably a TLS listener`,
   },
@@ -141,13 +145,21 @@ function classificationOf(entry: LogPattern, match: RegExpMatchArray): Classific
   return { ...found, evidence: match[0].trim(), ...(match.groups?.broker && { broker: match.groups.broker }) };
 }
 
+const SUPPRESSED = /(\d+) identical error\(s\) suppressed/;
+
 /** The most specific cause the client's log lines name, if any (newest line wins within a pattern). */
 export function causeFromLogs(lines: readonly ClientLogLine[]): Classification | undefined {
   for (const entry of LOG_PATTERNS) {
-    for (let i = lines.length - 1; i >= 0; i--) {
-      const match = (lines[i] as ClientLogLine).message.match(entry.pattern);
-      if (match) return classificationOf(entry, match);
+    let newest: RegExpMatchArray | undefined;
+    let seen = 0;
+    for (let i = lines.length - 1; i >= 0 && seen < (entry.times ?? 1); i--) {
+      const { message } = lines[i] as ClientLogLine;
+      const match = message.match(entry.pattern);
+      if (!match) continue;
+      newest ??= match;
+      seen += 1 + Number(SUPPRESSED.exec(message)?.[1] ?? 0);
     }
+    if (newest && seen >= (entry.times ?? 1)) return classificationOf(entry, newest);
   }
   return undefined;
 }
