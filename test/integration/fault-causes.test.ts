@@ -11,18 +11,19 @@
  */
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startBroker, stopBroker } from '../../scripts/kafka/broker.js';
 import { type BrokerConnection, readConnection } from '../../scripts/kafka/connection.js';
 import { REPO_ROOT } from '../../scripts/kafka/layout.js';
 import { buildMinimalRoot, type MinimalRoot } from '../../scripts/lambda/minimal-root.js';
 import { RieEnvironment, type RieInvokeResult } from '../../scripts/lambda/rie.js';
 import { ensureNodeRuntime } from '../../scripts/lambda/runtimes.js';
 import type { HealthStatus } from '../../src/init/health.js';
-import { useBroker } from '../support/brokers.js';
+import { TEST_BROKERS, useBroker } from '../support/brokers.js';
 import { createTopic, uniqueName } from '../support/kafka.js';
 import { freshPackageZip } from '../support/package.js';
 import { createTestPki, type TestPki } from '../support/pki.js';
@@ -51,7 +52,10 @@ let http: Server;
 let httpPort: number;
 const environments: RieEnvironment[] = [];
 
-/** The broker's CA, client certificate and key, and a CA that did not sign the broker's certificate, under CERTS. */
+/**
+ * Under CERTS: the broker's CA, client certificate and key; a CA that did not sign the broker's
+ * certificate; and a client certificate from the test CA, which only the split-CA broker trusts.
+ */
 function installCertificates(into: string): void {
   mkdirSync(into, { recursive: true });
   const ssl = broker.listeners.SSL;
@@ -59,6 +63,8 @@ function installCertificates(into: string): void {
   copyFileSync(ssl.certFile as string, join(into, 'client.pem'));
   copyFileSync(ssl.keyFile as string, join(into, 'client-key.pem'));
   copyFileSync(pki.otherCaFile, join(into, 'other-ca.pem'));
+  copyFileSync(pki.certFile, join(into, 'split-client.pem'));
+  copyFileSync(pki.keyFile, join(into, 'split-client-key.pem'));
 }
 
 const tls = (listener: 'SSL' | 'SASL_SSL', servers: string, ca = 'ca.pem') => ({
@@ -256,4 +262,49 @@ describe('under RIE and the RIC, from the unpacked nodejs22.x zip', () => {
     },
     120_000,
   );
+});
+
+describe('a split-CA setup: the broker trusts client certificates from one CA and presents a certificate from another', () => {
+  let splitCa: BrokerConnection;
+  beforeAll(async () => {
+    // Its truststore has the test CA (and the broker CA, for the tooling's readiness probe); its own
+    // certificate is the broker CA's, as for every local broker.
+    const truststore = join(scratch, 'split-truststore.pem');
+    writeFileSync(truststore, readFileSync(pki.caFile, 'utf8') + readFileSync(`${CERTS}/ca.pem`, 'utf8'));
+    splitCa = await startBroker({
+      name: 'fault-split-ca',
+      portBase: TEST_BROKERS['fault-split-ca'].portBase,
+      props: { 'ssl.truststore.location': truststore },
+    });
+    await createTopic(topic, 1, 'fault-split-ca');
+  }, 120_000);
+  afterAll(() => stopBroker('fault-split-ca'), 60_000);
+
+  it('works, in the function and in diagnose; the pre-check only notes it, naming both issuers', async () => {
+    // Prepare: KAFKA_SSL_CAFILE is the broker CA, the client certificate is the test CA's
+    const env = {
+      KAFKA_BOOTSTRAP_SERVERS: splitCa.listeners.SSL.bootstrapServers,
+      KAFKA_USE_SSL: 'true',
+      KAFKA_SSL_CAFILE: `${CERTS}/ca.pem`,
+      KAFKA_SSL_CERTFILE: `${CERTS}/split-client.pem`,
+      KAFKA_SSL_KEYFILE: `${CERTS}/split-client-key.pem`,
+      KAFKA_TOPICS: topic,
+    };
+    const producer = await start('dist/produce/index.handler', env);
+    const checker = await start('dist/health-check/index.handler', env);
+
+    // Act
+    const sent = await producer.invoke<{ sent: number }>({ messages: [{ value: 'split CA' }] });
+    const health = await checker.invoke<HealthStatus>({});
+    const diagnosed = await diagnose(env);
+
+    // Assess
+    expect(sent.value?.sent, describeFailure(sent)).toBe(1);
+    expect(health.value?.status, JSON.stringify(health.value?.reasons)).toBe('healthy');
+    const note = sent.output.find((text) => text.includes('a split-CA setup'));
+    expect(note).toMatch(/"level":"WARN"/);
+    expect(note).toMatch(/is issued by CN=Test CA, not by the CA in .*ca\.pem \(CN=lambda-kafka local test CA\)/);
+    expect(diagnosed.code, diagnosed.output).toBe(0);
+    expect(diagnosed.output).toMatch(/== Result: healthy/);
+  }, 120_000);
 });

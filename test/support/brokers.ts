@@ -52,6 +52,8 @@ export const TEST_BROKERS = {
   'diag-down': { portBase: 20392, props: {} },
   /** Like diag-hostname (127.0.0.2, not covered by the test certificate), for the fault-cause tests. */
   'fault-hostname': { portBase: 20492, props: {}, host: '127.0.0.2' },
+  /** Started with a truststore of another CA than its certificate's (split CA): see fault-causes.test.ts. */
+  'fault-split-ca': { portBase: 20592, props: {} },
 } as const;
 
 /** Registers hooks that run broker `name` for this file; the returned getter gives its connection. */
