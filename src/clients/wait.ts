@@ -30,6 +30,12 @@ export interface WaitContext {
   recorders: readonly ClientLogRecorder[];
   /** When the wait must have ended. */
   deadline: Deadline;
+  /**
+   * Looks further into a cause the log named before the wait ends with it (e.g. a TLS handshake of
+   * its own to tell an untrusted certificate from a misnamed one: src/ssl/tls-causes.ts). It must
+   * answer within `deadline`, and resolve with the cause unchanged when it finds nothing better.
+   */
+  explain?: (cause: Classification, deadline: Deadline) => Promise<Classification>;
 }
 
 export type MetadataClient = {
@@ -40,9 +46,14 @@ export function linesSince(recorders: readonly ClientLogRecorder[], since: numbe
   return recorders.flatMap((r) => r.recent(since)).sort((a, b) => a.timestamp - b.timestamp);
 }
 
-/** Codes meaning nothing answered at all: the brokers are down or the address is wrong. */
+/** Nothing answered at all: the brokers are down or the address is wrong (not a port that answered in another protocol). */
 export function isUnreachable(classification: Classification | undefined): boolean {
-  return classification?.code === -195 || classification?.code === -187;
+  return (classification?.code === -195 || classification?.code === -187) && classification.kind === 'transient';
+}
+
+/** `cause`, explained further by `ctx.explain` when there is one (never failing because of it). */
+export async function explained(ctx: Pick<WaitContext, 'explain' | 'deadline'>, cause: Classification) {
+  return ctx.explain ? ctx.explain(cause, ctx.deadline).catch(() => cause) : cause;
 }
 
 /**
@@ -125,7 +136,7 @@ export async function inSlices<T>(
     } catch (error) {
       const lines = linesSince(ctx.recorders, started);
       const cause = decisiveCause(lines, linesSince(ctx.recorders, started - EARLIER_MS));
-      if (cause) throw new KafkaOperationError(operation, cause, { cause: error });
+      if (cause) throw new KafkaOperationError(operation, await explained(ctx, cause), { cause: error });
       const classification = classifyKafkaError(error, { recentLogs: lines });
       // An error of its own (not the slice running out, not a connection problem) is the answer.
       if (!GENERIC_WAIT_CODES.has(classification.code ?? 0)) {

@@ -2,13 +2,13 @@
  * The troubleshooting checks of the seed (docker ps, nc -zv, openssl s_client / x509 / verify) done
  * for the user: each a ✓ / ✗ with the finding and the fix. The Kafka-level ones are in kafka-checks.ts.
  */
-import type { KafkaConfig, PemSource } from '../config/load.js';
+import type { KafkaConfig } from '../config/load.js';
 import { CertificateError } from '../errors/errors.js';
 import type { Deadline } from '../retry/deadline.js';
 import { validateCertificates } from '../ssl/certificates.js';
-import { describeSource, readSource } from '../ssl/sources.js';
-import { type HostPort, parseHostPort, resolveHost, tcpReach, tlsHandshake } from './network.js';
-import { add, type Section } from './report.js';
+import { checkBrokerTls, trustedBy } from '../ssl/tls-causes.js';
+import { type HostPort, parseHostPort, resolveHost, tcpReach } from './network.js';
+import { add, addCause, type Section } from './report.js';
 
 export interface CheckContext {
   config: KafkaConfig;
@@ -20,13 +20,13 @@ export function budget(ctx: CheckContext, capMs: number): number {
   return Math.max(1, Math.min(capMs, ctx.deadline.remainingMs()));
 }
 
-/** DNS and TCP for each bootstrap broker; returns the reachable ones. */
-export async function checkBootstrap(section: Section, ctx: CheckContext): Promise<HostPort[]> {
-  const reachable: HostPort[] = [];
+/** DNS and TCP for each bootstrap broker; returns the reachable ones, as written in KAFKA_BOOTSTRAP_SERVERS. */
+export async function checkBootstrap(section: Section, ctx: CheckContext): Promise<string[]> {
+  const reachable: string[] = [];
   for (const server of ctx.config.bootstrapServers) {
     const target = parseHostPort(server);
     if (await reach(section, ctx, target, `bootstrap ${server}`, 'check the host in KAFKA_BOOTSTRAP_SERVERS'))
-      reachable.push(target);
+      reachable.push(server);
   }
   return reachable;
 }
@@ -83,76 +83,49 @@ export async function reach(
   }
 }
 
-/** The PEM text of a source, or undefined when it cannot be read (the certificate check reports why). */
-async function pemText(source: PemSource | undefined): Promise<string | undefined> {
-  if (!source) return undefined;
-  const read = await readSource(source);
-  return read.ok ? read.text : undefined;
-}
-
 /** The TLS handshake with each reachable bootstrap broker, with the configured CA and client certificate. */
-export async function checkTls(section: Section, ctx: CheckContext, targets: HostPort[]): Promise<boolean> {
+export async function checkTls(section: Section, ctx: CheckContext, servers: readonly string[]): Promise<boolean> {
   const { ssl } = ctx.config;
   if (!ssl.enabled) {
     add(section, 'info', 'TLS', 'not used (KAFKA_USE_SSL=false)');
     return true;
   }
-  const caSource = ssl.ca ? describeSource(ssl.ca) : 'the system CA store';
-  const [ca, cert, key] = await Promise.all([pemText(ssl.ca), pemText(ssl.certificate), pemText(ssl.key)]);
   let ok = true;
-  for (const target of targets) {
-    const where = `${target.host}:${target.port}`;
-    try {
-      const tls = await tlsHandshake(
-        target,
-        { ca, cert, key, passphrase: ssl.keyPassword?.reveal() },
-        budget(ctx, 3000),
+  for (const server of servers) {
+    const name = `TLS ${server}`;
+    // The same examination a function makes of a TLS failure, so the cause reads the same here.
+    const report = await checkBrokerTls(server, ctx.config, budget(ctx, 3000));
+    const tls = report.handshake;
+    if (tls && !report.cause && !tls.clientCertificateUnusable) {
+      add(
+        section,
+        'pass',
+        name,
+        `${tls.protocol}; broker certificate ${tls.subject} (SAN ${tls.subjectAltName || 'none'}), issued by ${tls.issuer}, ` +
+          `valid ${tls.validFrom} to ${tls.validTo}; trusted by ${trustedBy(ssl)} and covers ${parseHostPort(server).host}`,
       );
-      const seen = `broker certificate ${tls.subject} (SAN ${tls.subjectAltName || 'none'}), issued by ${tls.issuer}, valid ${tls.validFrom} to ${tls.validTo}`;
-      // Node reports a certificate that does not cover the host as an authorization error too.
-      if (tls.hostnameError || tls.chainError === 'ERR_TLS_CERT_ALTNAME_INVALID') {
-        ok = false;
-        add(
-          section,
-          'fail',
-          `TLS ${where}`,
-          `the broker certificate does not cover ${target.host}, the address in KAFKA_BOOTSTRAP_SERVERS: its SAN is ${tls.subjectAltName || 'empty'}`,
-          `connect with a name the certificate covers, or reissue the broker certificate with ${target.host} in its subject alternative names`,
-        );
-      } else if (tls.chainError) {
-        ok = false;
-        add(
-          section,
-          'fail',
-          `TLS ${where}`,
-          `${seen} is not trusted by ${caSource}: ${tls.chainError}`,
-          `set KAFKA_SSL_CAFILE to the CA that issued the broker certificate (see it with: openssl s_client -connect ${where} -showcerts)`,
-        );
-      } else if (tls.closedByBroker) {
-        ok = false;
-        add(
-          section,
-          'fail',
-          `TLS ${where}`,
-          `the broker closed the connection after the handshake (${tls.closedByBroker}): it requires a client certificate, and this one is missing or not accepted`,
-          'set KAFKA_SSL_CERTFILE and KAFKA_SSL_KEYFILE to a certificate issued by a CA the broker trusts',
-        );
-      } else {
-        add(
-          section,
-          'pass',
-          `TLS ${where}`,
-          `${tls.protocol}; ${seen}; trusted by ${caSource} and covers ${target.host}`,
-        );
-      }
-    } catch (error) {
-      ok = false;
+      continue;
+    }
+    ok = false;
+    if (report.cause) addCause(section, name, report.cause);
+    else if (tls?.clientCertificateUnusable) {
       add(
         section,
         'fail',
-        `TLS ${where}`,
-        `handshake failed: ${(error as Error).message}`,
-        'check this port is a TLS listener (SSL or SASL_SSL), and KAFKA_USE_SSL',
+        name,
+        `the client certificate or key cannot be used (${tls.clientCertificateUnusable}), so the handshake went on without it`,
+        'see the certificates check below',
+      );
+    } else {
+      const caUnreadable = report.problem?.startsWith('the broker certificate cannot be checked');
+      add(
+        section,
+        'fail',
+        name,
+        report.problem ?? 'no TLS handshake',
+        caUnreadable
+          ? 'see the certificates check below'
+          : "check that this port is the broker's TLS listener (SSL or SASL_SSL) and that it answers",
       );
     }
   }
@@ -168,6 +141,7 @@ export async function checkClientCertificates(section: Section, ctx: CheckContex
     const lines = report.certificates.map((c) => `${c.label} ${c.subject}, valid to ${c.validTo}`);
     add(section, 'pass', 'certificates', `${lines.join('; ')}${ssl.key ? '; the key matches the certificate' : ''}`);
     for (const warning of report.warnings) add(section, 'warn', 'certificates', warning, 'renew it before it expires');
+    for (const note of report.notes) add(section, 'info', 'certificates', note);
     return true;
   } catch (error) {
     if (!(error instanceof CertificateError)) throw error;

@@ -14,7 +14,7 @@ import { Redactor } from '../observability/redact.js';
 import { Deadline } from '../retry/deadline.js';
 import { type CheckContext, checkBootstrap, checkClientCertificates, checkTls } from './checks.js';
 import { checkAdvertised, checkConnection, checkGroup, checkTopics, closeAdmin, openAdmin } from './kafka-checks.js';
-import { add, type Report, ReportBuilder, type Section } from './report.js';
+import { add, addCause, type Report, ReportBuilder, type Section } from './report.js';
 
 export interface DiagnoseOptions {
   env: Environment;
@@ -110,8 +110,7 @@ async function stagedInitialisation(section: Section, env: Environment, config: 
     await kafka.producer(invocation);
     if (group && config.topics.names.length > 0) await kafka.consumer(invocation);
   } catch (error) {
-    const c = classifyKafkaError(error);
-    add(section, 'fail', '', `initialization failed: ${c.summary}`, c.hint);
+    addCause(section, 'initialization failed', classifyKafkaError(error));
   }
   log.close();
   return kafka;
@@ -137,7 +136,9 @@ function healthSection(section: Section, kafka: KafkaInitializer): unknown {
     'info',
     'stages',
     Object.entries(s.stages)
-      .map(([stage, st]) => `${stage} ${st.state}${st.durationMs === undefined ? '' : ` ${st.durationMs} ms`}`)
+      .map(
+        ([stage, st]) => `${stage} ${st.state}${st.durationMs === undefined ? '' : ` ${Math.round(st.durationMs)} ms`}`,
+      )
       .join(', '),
   );
   return health;
@@ -200,7 +201,7 @@ export async function diagnose(options: DiagnoseOptions): Promise<{ report: Repo
   }
   classificationSection(builder.section('Error classification'));
   // Initialisation gets at most half the time: the checks after it say why it failed.
-  const initDeadline = Deadline.in(Math.max(1000, deadline.remainingMs() * 0.45));
+  const initDeadline = Deadline.in(Math.round(Math.max(1000, deadline.remainingMs() * 0.45)));
   const kafka = await stagedInitialisation(builder.section('Staged initialization'), options.env, config, initDeadline);
   builder.health = healthSection(builder.section('Health status and metrics'), kafka);
   void kafka.shutdown('diagnose finished');

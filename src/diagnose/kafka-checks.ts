@@ -6,12 +6,14 @@
 import { ManagedAdmin } from '../clients/admin.js';
 import { NativeCalls } from '../clients/native.js';
 import { ManagedProducer } from '../clients/producer.js';
+import { missingTopicsCause } from '../errors/causes.js';
 import { classifyKafkaError } from '../errors/classify.js';
 import { GroupObserver } from '../init/group.js';
 import { ClientLogRecorder } from '../observability/client-log.js';
 import { Deadline } from '../retry/deadline.js';
+import { explainTlsFailure } from '../ssl/tls-causes.js';
 import { budget, type CheckContext, reach } from './checks.js';
-import { add, type Section } from './report.js';
+import { add, addCause, type Section } from './report.js';
 
 export interface ClusterMetadata {
   brokers: { id: number; host: string; port: number }[];
@@ -28,7 +30,12 @@ export async function checkConnection(section: Section, ctx: CheckContext): Prom
   try {
     const producer = new ManagedProducer(ctx.config, recorder, calls, 5000);
     const metadata = await producer
-      .connect({ recorders: [recorder], deadline: Deadline.in(budget(ctx, 4000)) })
+      .connect({
+        recorders: [recorder],
+        deadline: Deadline.in(budget(ctx, 4000)),
+        // As in the functions (src/init/steps.ts), so that a TLS failure is named the same way.
+        explain: (cause, deadline) => explainTlsFailure(cause, ctx.config, deadline),
+      })
       .finally(() => void producer.close(0).catch(() => {}));
     const who = sasl ? `authenticated as ${sasl.username ?? 'the function role'} (${sasl.mechanism}); ` : '';
     add(
@@ -41,12 +48,11 @@ export async function checkConnection(section: Section, ctx: CheckContext): Prom
   } catch (error) {
     if (reportAdvertisedFailure(section, recorder)) return undefined;
     const c = classifyKafkaError(error);
-    const name = c.code === -169 || c.code === 58 ? 'SASL authentication' : 'connection';
-    const finding =
-      name === 'SASL authentication'
-        ? `failed for ${sasl?.username ?? 'the client'} (${sasl?.mechanism ?? 'SSL'}): ${c.summary}`
-        : c.summary;
-    add(section, 'fail', name, finding, c.hint);
+    const name =
+      c.code === -169 || c.code === 58
+        ? `SASL authentication as ${sasl?.username ?? 'the client'} (${sasl?.mechanism ?? 'SSL'})`
+        : 'connection';
+    addCause(section, name, c);
     return undefined;
   }
 }
@@ -117,20 +123,9 @@ export async function checkTopics(section: Section, ctx: CheckContext, admin: Ma
       );
     } catch (error) {
       ok = false;
+      // As the functions' topic stage (src/init/steps.ts) names it.
       const c = classifyKafkaError(error);
-      const finding =
-        c.code === 3
-          ? 'does not exist'
-          : c.code === 29
-            ? 'this principal is not authorized for it (TOPIC_AUTHORIZATION_FAILED)'
-            : c.summary;
-      add(
-        section,
-        'fail',
-        `topic ${topic}`,
-        finding,
-        c.code === 3 ? 'create it, or set KAFKA_CREATE_TOPICS=true' : c.hint,
-      );
+      addCause(section, `topic ${topic}`, c.code === 3 ? missingTopicsCause([topic]) : c);
     }
   }
   return ok;
@@ -174,7 +169,7 @@ export async function checkGroup(
         `the brokers' offsets.topic.replication.factor (default 3) must not exceed the ${brokers} live broker${brokers === 1 ? '' : 's'}: lower it, or start more brokers`,
       );
     } else {
-      add(section, 'fail', `consumer group ${groupId}`, c.summary, c.hint);
+      addCause(section, `consumer group ${groupId}`, c);
     }
     return false;
   } finally {

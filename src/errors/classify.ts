@@ -15,6 +15,8 @@
  * fails with a generic transport error or timeout. Given the client's recent log lines, a
  * generic error is refined to the cause those lines name.
  */
+
+import { fromCode } from './causes.js';
 import {
   AttemptTimeoutError,
   CertificateError,
@@ -23,7 +25,10 @@ import {
   KafkaOperationError,
   RetryError,
 } from './errors.js';
-import { type ErrorKind, KAFKA_ERRORS_BY_CODE } from './table.js';
+import { causeFromLogs } from './log-patterns.js';
+import type { ErrorKind } from './table.js';
+
+export { causeFromLogs, LOG_PATTERNS, type LogPattern } from './log-patterns.js';
 
 export interface Classification {
   /** librdkafka error code, or null for errors that are not Kafka's (configuration, certificates). */
@@ -36,6 +41,8 @@ export interface Classification {
   summary: string;
   /** The client log line that identified the cause, when the error itself was generic. */
   evidence?: string;
+  /** The broker (host:port) that log line names, when it names one. */
+  broker?: string;
 }
 
 /** A line librdkafka logged, as collected from the client's logger. */
@@ -45,65 +52,6 @@ export interface ClientLogLine {
   facility?: string;
   timestamp: number;
 }
-
-interface LogPattern {
-  pattern: RegExp;
-  code: number;
-  describe: (match: RegExpMatchArray) => string;
-}
-
-/** Specific causes librdkafka only logs: the ones no retry can fix first, then the transient ones. */
-export const LOG_PATTERNS: readonly LogPattern[] = [
-  {
-    pattern: /SASL authentication error: (.*?)(?: \(after \d+ms.*)?$/,
-    code: -169,
-    describe: (m) => `SASL authentication failed: ${m[1]}`,
-  },
-  {
-    pattern: /SSL handshake failed: .*certificate verify failed[^:]*(?:: (.*?))?(?: \(after \d+ms.*)?$/,
-    code: -181,
-    describe: (m) =>
-      `the broker's certificate failed verification (certificate verify failed${m[1] ? `: ${m[1]}` : ''})`,
-  },
-  {
-    pattern: /(?:alert bad certificate|alert certificate required|alert unknown ca|alert handshake failure)/,
-    code: -181,
-    describe: () =>
-      'the broker refused the client certificate (mutual TLS): it is missing, expired or from a CA the broker does not trust',
-  },
-  {
-    pattern: /SSL handshake failed: (.*?)(?: \(after \d+ms.*)?$/,
-    code: -181,
-    describe: (m) => `TLS handshake failed: ${m[1]}`,
-  },
-  {
-    pattern: /Failed to resolve '([^']+)'/,
-    code: -193,
-    describe: (m) => `cannot resolve ${m[1]}`,
-  },
-  { pattern: /Topic authorization failed/i, code: 29, describe: () => 'topic authorization failed' },
-  { pattern: /Group authorization failed/i, code: 30, describe: () => 'group authorization failed' },
-  {
-    pattern: /FindCoordinator response error: (?:COORDINATOR_NOT_AVAILABLE|Broker: Coordinator not available)/,
-    code: 15,
-    describe: () => 'FindCoordinator keeps answering COORDINATOR_NOT_AVAILABLE',
-  },
-  {
-    pattern: /FindCoordinator response error: (?:COORDINATOR_LOAD_IN_PROGRESS|Broker: Coordinator load in progress)/,
-    code: 14,
-    describe: () => 'the coordinator is loading the group',
-  },
-  {
-    pattern: /Connect to (\S+) failed: Connection refused/,
-    code: -195,
-    describe: (m) => `connection refused by ${m[1]}: nothing listens there (broker down, or wrong port)`,
-  },
-  {
-    pattern: /all broker connections are down/i,
-    code: -187,
-    describe: () => 'every broker connection failed',
-  },
-];
 
 /** Errors whose code says little; recent log lines may name the real cause. */
 const GENERIC_CODES = new Set([-195, -187, -185, -1, 7]);
@@ -135,28 +83,17 @@ function numericCode(error: unknown, depth = 0): number | undefined {
   return numericCode(candidate.cause, depth + 1);
 }
 
-function fromCode(code: number, message: string, nativeRetriable: boolean | undefined): Classification {
-  const entry = KAFKA_ERRORS_BY_CODE.get(code);
-  const kind: ErrorKind = entry?.kind ?? (nativeRetriable ? 'transient' : 'fatal');
-  const name = entry?.name ?? `UNKNOWN_${code}`;
-  return {
-    code,
-    name,
-    kind,
-    retriable: kind === 'transient',
-    hint:
-      entry?.hint ??
-      'An error this library does not know; it is not retried. See the message and the librdkafka documentation.',
-    summary: `${name} (${code}): ${message}`,
-  };
-}
-
 function safeJson(value: object): string {
   try {
     return JSON.stringify(value);
   } catch {
     return String(value);
   }
+}
+
+/** Fixes as one hint: each a sentence, capitalised. */
+function sentences(fixes: readonly string[]): string {
+  return fixes.map((fix) => `${fix.charAt(0).toUpperCase()}${fix.slice(1).replace(/\.$/, '')}.`).join(' ');
 }
 
 /** The first line of what went wrong: an Error's message, a plain error object's `message` (the binding's), or the value. */
@@ -175,29 +112,28 @@ export interface ClassifyContext {
   recentLogs?: readonly ClientLogLine[];
 }
 
-/** The most specific cause the client's log lines name, if any (newest line wins within a pattern). */
-export function causeFromLogs(lines: readonly ClientLogLine[]): Classification | undefined {
-  for (const { pattern, code, describe } of LOG_PATTERNS) {
-    for (let i = lines.length - 1; i >= 0; i--) {
-      const match = (lines[i] as ClientLogLine).message.match(pattern);
-      if (match) return { ...fromCode(code, describe(match), undefined), evidence: match[0] };
-    }
-  }
-  return undefined;
-}
-
 /** Sorts an error into transient / fatal / config with a hint; see the module comment for why it reads codes. */
 export function classifyKafkaError(error: unknown, context: ClassifyContext = {}): Classification {
   if (error instanceof RetryError || error instanceof KafkaOperationError) return error.classification;
-  if (error instanceof ConfigError || error instanceof CertificateError) {
-    const name = error instanceof ConfigError ? 'INVALID_CONFIGURATION' : 'INVALID_CERTIFICATE';
+  if (error instanceof ConfigError) {
     return {
       code: null,
-      name,
+      name: 'INVALID_CONFIGURATION',
       kind: 'config',
       retriable: false,
-      hint: error.message,
-      summary: `${name}: ${messageOf(error)}`,
+      hint: "Fix these variables in the function's environment (serverless.yml) and redeploy.",
+      summary: `INVALID_CONFIGURATION: ${error.problems.map((p) => p.message).join('; ')}`,
+    };
+  }
+  if (error instanceof CertificateError) {
+    // One line: every problem with its file, then every fix.
+    return {
+      code: null,
+      name: 'INVALID_CERTIFICATE',
+      kind: 'config',
+      retriable: false,
+      hint: sentences(error.problems.map((p) => p.fix)),
+      summary: `INVALID_CERTIFICATE: ${error.problems.map((p) => `${p.message} (${p.source})`).join('; ')}`,
     };
   }
   if (error instanceof CircuitOpenError) {

@@ -75,8 +75,9 @@ export class AttemptTimeoutError extends Error {
   readonly timeoutMs: number;
 
   constructor(operation: string, timeoutMs: number, options?: ErrorOptions) {
-    super(`${operation} did not finish within ${timeoutMs} ms`, options);
-    this.timeoutMs = timeoutMs;
+    // Whole milliseconds: a remaining time can be fractional, and "3246.10009765625 ms" reads as noise.
+    super(`${operation} did not finish within ${Math.round(timeoutMs)} ms`, options);
+    this.timeoutMs = Math.round(timeoutMs);
   }
 }
 
@@ -109,7 +110,10 @@ export class RetryError extends Error {
     }[reason];
     const tries = attempts === 1 ? '1 attempt' : `${attempts} attempts`;
     // The first line is the whole story (what failed, why, what to do); the second how it was tried.
-    super(`${operation} failed: ${causeLine(classification)}\n(${tries} in ${elapsedMs} ms; ${why})`, options);
+    super(
+      `${operation} failed: ${causeLine(classification)}\n(${tries} in ${Math.round(elapsedMs)} ms; ${why})`,
+      options,
+    );
     this.operation = operation;
     this.attempts = attempts;
     this.elapsedMs = elapsedMs;

@@ -1,7 +1,8 @@
 /**
  * librdkafka error codes (negative: raised by the client itself; positive: returned by a broker)
- * sorted into what a retry loop should do, with a hint for the person reading the log.
- * The table is the documentation: a code that is not here is not retried.
+ * sorted into what a retry loop should do, with a hint for the person reading the log. The causes
+ * one code is too generic for are the table beside it (KAFKA_CAUSES, causes.ts). The tables are the
+ * documentation: a code that is not here is not retried.
  * Codes: https://github.com/confluentinc/librdkafka/blob/master/src/rdkafka.h (rd_kafka_resp_err_t).
  */
 

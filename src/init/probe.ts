@@ -9,6 +9,7 @@ import { classifyKafkaError } from '../errors/classify.js';
 import { KafkaOperationError } from '../errors/errors.js';
 import type { ClientLogRecorder } from '../observability/client-log.js';
 import type { Deadline } from '../retry/deadline.js';
+import { explainTlsFailure } from '../ssl/tls-causes.js';
 import type { GroupObserver, GroupView } from './group.js';
 
 export interface ProbeResult {
@@ -33,6 +34,8 @@ export async function probeCluster(admin: ManagedAdmin, config: KafkaConfig, ctx
   const metadata = await admin.metadataWhenReachable('health check: metadata', {
     deadline: ctx.deadline,
     recorders: ctx.recorders,
+    // A broker certificate replaced since the stages ran is named as the stages would name it.
+    explain: (cause, deadline) => explainTlsFailure(cause, config, deadline),
   });
   const topics = metadata.topics.map((t) => t.name);
   const missingTopics = config.topics.names.filter((name) => !topics.includes(name));

@@ -9,8 +9,9 @@ import { ManagedAdmin } from '../clients/admin.js';
 import type { ManagedConsumer } from '../clients/consumer.js';
 import type { NativeCalls } from '../clients/native.js';
 import type { ManagedProducer } from '../clients/producer.js';
-import { decisiveCause, linesSince, timedOut } from '../clients/wait.js';
+import { decisiveCause, explained, linesSince, timedOut, type WaitContext } from '../clients/wait.js';
 import type { KafkaConfig } from '../config/load.js';
+import { missingTopicsCause } from '../errors/causes.js';
 import { type Classification, classifyKafkaError } from '../errors/classify.js';
 import { KafkaOperationError } from '../errors/errors.js';
 import type { ClientLogRecorder } from '../observability/client-log.js';
@@ -18,6 +19,7 @@ import type { Log } from '../observability/log.js';
 import { type KafkaMetrics, METRIC_NAMES } from '../observability/metrics.js';
 import type { Redactor } from '../observability/redact.js';
 import type { Deadline } from '../retry/deadline.js';
+import { explainTlsFailure } from '../ssl/tls-causes.js';
 import type { CertificateValidator } from '../ssl/validator.js';
 import type { StageRun } from './stage.js';
 
@@ -34,6 +36,11 @@ export interface StepContext {
   recorders: () => ClientLogRecorder[];
   /** Delivery timeout of a producer created now: the time the invocation has left. */
   deliveryTimeoutMs: number;
+}
+
+/** What a wait in this step needs to explain a failure further: a TLS failure by a handshake of its own. */
+function explainer(ctx: StepContext): WaitContext['explain'] {
+  return (cause, deadline) => explainTlsFailure(cause, ctx.config, deadline);
 }
 
 export interface AdminClients {
@@ -87,7 +94,11 @@ export async function runAdmin(
     ctx.log.info('Admin client started successfully');
     return { value: { admin } };
   }
-  const metadata = await producer.connect({ recorders: [producer.recorder], deadline: ctx.deadline });
+  const metadata = await producer.connect({
+    recorders: [producer.recorder],
+    deadline: ctx.deadline,
+    explain: explainer(ctx),
+  });
   const admin = ManagedAdmin.sharing(producer, ctx.calls);
   ctx.log.info("Admin client started successfully (sharing the producer's broker connections)");
   return { value: { admin, producer, metadata } };
@@ -103,6 +114,7 @@ export async function runBrokerHealth(ctx: StepContext, clients: AdminClients): 
     (await clients.admin.metadataWhenReachable('broker health check', {
       recorders: ctx.recorders(),
       deadline: ctx.deadline,
+      explain: explainer(ctx),
     }));
   const topics = metadata.topics.map((t) => t.name);
   const count = topics.filter((name) => !name.startsWith('__')).length;
@@ -129,6 +141,7 @@ export async function runTopics(
     (await clients.admin.metadataWhenReachable('listing topics', {
       recorders: ctx.recorders(),
       deadline: ctx.deadline,
+      explain: explainer(ctx),
     }));
   const existing = new Map(metadata.topics.map((t) => [t.name, t]));
   const brokers = new Set<number>();
@@ -155,22 +168,7 @@ export async function runTopics(
       missing.length,
     );
   }
-  if (!create) {
-    const list = missing.join(', ');
-    throw topicProblem(
-      'verifying KAFKA_TOPICS',
-      {
-        code: 3,
-        name: 'UNKNOWN_TOPIC_OR_PART',
-        kind: 'config',
-        retriable: false,
-        summary: `UNKNOWN_TOPIC_OR_PART (3): topic${missing.length === 1 ? '' : 's'} ${list} ${missing.length === 1 ? 'does' : 'do'} not exist`,
-        hint: `Create ${list}, or set KAFKA_CREATE_TOPICS=true to let the function create ${missing.length === 1 ? 'it' : 'them'}.`,
-      },
-      ctx,
-      missing.length,
-    );
-  }
+  if (!create) throw topicProblem('verifying KAFKA_TOPICS', missingTopicsCause(missing), ctx, missing.length);
   const created = await clients.admin.createTopics(
     missing.map((topic) => ({
       topic,
@@ -239,7 +237,12 @@ export async function runConsumer(ctx: StepContext, consumer: ManagedConsumer): 
     }
     await consumer.poll(Math.min(JOIN_POLL_MS, left));
     const cause = decisiveCause(linesSince([consumer.recorder], started));
-    if (cause && cause.kind !== 'transient') throw new KafkaOperationError(operation, cause);
+    if (cause && cause.kind !== 'transient') {
+      throw new KafkaOperationError(
+        operation,
+        await explained({ explain: explainer(ctx), deadline: ctx.deadline }, cause),
+      );
+    }
   }
   ctx.log.info('✓ Consumer connected successfully', {
     groupId,

@@ -1,14 +1,15 @@
 /**
  * The seed's SSL certificate pre-validation, with node:crypto: every configured file exists and is
- * readable, parses as PEM, is within its validity dates, the key decrypts and matches the client
- * certificate, and the client certificate chains to the CA. Problems are collected and thrown
- * together; nothing here ever prints key material.
+ * readable, parses as PEM, is within its validity dates, and the key decrypts and matches the client
+ * certificate. A client certificate that does not chain to the CA is only noted: the CA is what the
+ * client trusts the broker with, and a broker may trust client certificates from another CA.
+ * Problems are collected and thrown together; nothing here ever prints key material.
  */
 import { createPrivateKey, type KeyObject, type X509Certificate } from 'node:crypto';
 import type { SslSettings } from '../config/load.js';
 import { CertificateError, type CertificateProblem } from '../errors/errors.js';
 import { type Log, silentLog } from '../observability/log.js';
-import { describeSource, LABELS, parseCertificates, pemBlocks, readSource } from './sources.js';
+import { describeSource, LABELS, parseCertificates, pemBlocks, readSource, truncatedBlock } from './sources.js';
 
 const DAY_MS = 86_400_000;
 
@@ -24,7 +25,10 @@ export interface CertificateSummary {
 
 export interface CertificateReport {
   certificates: CertificateSummary[];
+  /** What will fail soon (a certificate near its expiry): the health status shows it as degraded. */
   warnings: string[];
+  /** What may be meant, and works if it is (a client certificate from another CA than the broker's): logged only. */
+  notes: string[];
   /** Earliest expiry among the checked certificates (ms since epoch); Infinity when none. */
   validUntil: number;
 }
@@ -93,6 +97,10 @@ type KeyResult = { ok: true; key: KeyObject } | { ok: false; message: string; fi
 
 function loadPrivateKey(text: string, password: string | undefined, variable: string): KeyResult {
   const block = pemBlocks(text).find((b) => b.type.endsWith('PRIVATE KEY'));
+  const truncated = truncatedBlock(text, '[A-Z ]*PRIVATE KEY', 'Private key');
+  if (truncated) {
+    return { ok: false, message: truncated, fix: `copy the whole key into ${variable} again (it was cut short)` };
+  }
   if (!block) {
     return {
       ok: false,
@@ -148,6 +156,7 @@ export async function validateCertificates(
   const log = options.log ?? silentLog;
   const problems: CertificateProblem[] = [];
   const warnings: string[] = [];
+  const notes: string[] = [];
   const summaries: CertificateSummary[] = [];
   let caCerts: X509Certificate[] | undefined;
   let clientCerts: X509Certificate[] | undefined;
@@ -194,18 +203,21 @@ export async function validateCertificates(
       fix: 'deploy the key that was generated with this certificate (compare `openssl x509 -noout -pubkey` with `openssl pkey -pubout`)',
     });
   }
+  // The CA is what the client trusts the broker with; the broker may trust client certificates from
+  // another CA (a split-CA setup), so a client certificate from elsewhere is not an error.
   if (leaf && caCerts && ssl.certificate && ssl.ca && !chainsTo(leaf, intermediates, caCerts)) {
-    problems.push({
-      variable: ssl.certificate.variable,
-      source: describeSource(ssl.certificate),
-      message: `Client certificate (issuer: ${leaf.issuer.replaceAll('\n', ', ')}) was not issued by the CA in ${describeSource(ssl.ca)}`,
-      fix: 'use the CA that signed the client certificate, or a client certificate from this CA (`openssl verify -CAfile CA CERT`)',
-    });
+    const caIssuers = caCerts.map((c) => c.subject.replaceAll('\n', ', ')).join('; ');
+    notes.push(
+      `Client certificate (${describeSource(ssl.certificate)}) is issued by ${leaf.issuer.replaceAll('\n', ', ')}, not by the CA ` +
+        `in ${describeSource(ssl.ca)} (${caIssuers}): fine when the broker trusts client certificates from ` +
+        `${leaf.issuer.replaceAll('\n', ', ')} (a split-CA setup); otherwise the broker will refuse it`,
+    );
   }
 
   if (problems.length > 0) throw new CertificateError(problems, checklist(ssl));
   for (const warning of warnings) log.warn(`Certificate expires soon: ${warning}`);
+  for (const note of notes) log.warn(note);
   log.info('SSL certificate validation completed successfully');
   const expiries = summaries.map((s) => Date.parse(s.validTo));
-  return { certificates: summaries, warnings, validUntil: expiries.length ? Math.min(...expiries) : Infinity };
+  return { certificates: summaries, warnings, notes, validUntil: expiries.length ? Math.min(...expiries) : Infinity };
 }

@@ -64,6 +64,21 @@ export function pemBlocks(text: string): PemBlock[] {
   return [...text.matchAll(PEM_BLOCK)].map((match) => ({ type: match[1] as string, text: match[0] }));
 }
 
+/**
+ * A BEGIN line of `type` (a regular expression) that no END line closes: a truncated copy. Returns
+ * the message that says so, or undefined when every block is whole.
+ */
+export function truncatedBlock(text: string, type: string, label: string): string | undefined {
+  const begins = [...text.matchAll(new RegExp(`-----BEGIN (${type})-----`, 'g'))];
+  for (const begin of begins) {
+    const name = begin[1] as string;
+    if (!text.includes(`-----END ${name}-----`, begin.index)) {
+      return `${label} is truncated: its -----BEGIN ${name}----- has no -----END ${name}----- (${text.length} bytes)`;
+    }
+  }
+  return undefined;
+}
+
 export type CertificatesResult =
   | { ok: true; certificates: X509Certificate[] }
   | { ok: false; problem: CertificateProblem };
@@ -72,6 +87,14 @@ export type CertificatesResult =
 export function parseCertificates(source: PemSource, text: string): CertificatesResult {
   const label = LABELS[source.variable] ?? source.variable;
   const blocks = pemBlocks(text).filter((block) => block.type === 'CERTIFICATE');
+  const truncated = truncatedBlock(text, 'CERTIFICATE', label);
+  if (truncated) {
+    return problem(
+      source,
+      truncated,
+      `copy the whole certificate into ${source.variable} again (it was cut short, e.g. by a size limit or a broken line)`,
+    );
+  }
   if (blocks.length === 0) {
     return problem(
       source,

@@ -3,6 +3,7 @@
  * from what the binding gives us (its error and the client's own log lines).
  */
 import { rmSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Classification, classifyKafkaError } from '../../src/errors/classify.js';
@@ -65,18 +66,48 @@ describe('against the default broker', () => {
     expect(classification.evidence).toMatch(/Connection refused/);
   });
 
-  it('a CA that did not sign the broker certificate is an SSL configuration error', async () => {
+  it('a CA that did not sign the broker certificate is a rejected broker certificate, a configuration error', async () => {
+    // The log cannot tell an untrusted certificate from a misnamed or expired one: src/ssl/tls-causes.ts
+    // does, with a handshake of its own (test/unit/tls-causes.test.ts, test/integration/fault-causes.test.ts).
     const classification = await classifyAdminFailure({ ...envFor('SSL'), KAFKA_SSL_CAFILE: pki.otherCaFile });
-    expect(classification).toMatchObject({ code: -181, name: 'SSL', kind: 'config' });
-    expect(classification.summary).toMatch(/certificate verify failed/);
-    expect(classification.hint).toMatch(/Please verify: 1\. the CA certificate/);
+    expect(classification).toMatchObject({ code: -181, name: 'BROKER_CERTIFICATE_REJECTED', kind: 'config' });
+    expect(classification.summary).toMatch(/the certificate of broker 127\.0\.0\.1:\d+ could not be verified/);
+    expect(classification.hint).toMatch(/lambda-kafka diagnose/);
   });
 
-  it('no client certificate on the mutual-TLS listener is an SSL configuration error', async () => {
+  it('no client certificate on the mutual-TLS listener is a refused client certificate, a configuration error', async () => {
     const { KAFKA_SSL_CERTFILE: _c, KAFKA_SSL_KEYFILE: _k, ...withoutCertificate } = envFor('SSL');
     const classification = await classifyAdminFailure(withoutCertificate);
-    expect(classification).toMatchObject({ code: -181, name: 'SSL', kind: 'config' });
-    expect(classification.summary).toMatch(/refused the client certificate/);
+    expect(classification).toMatchObject({ code: -181, name: 'CLIENT_CERTIFICATE_REFUSED', kind: 'config' });
+    expect(classification.hint).toMatch(/KAFKA_SSL_CERTFILE/);
+  });
+
+  it('a PLAINTEXT client on the TLS port is NOT_PLAIN_KAFKA, a configuration error, not a slow broker', async () => {
+    const port = envFor('SASL_SSL').KAFKA_BOOTSTRAP_SERVERS as string;
+    const classification = await classifyAdminFailure({ KAFKA_BOOTSTRAP_SERVERS: port });
+    expect(classification).toMatchObject({ code: -195, name: 'NOT_PLAIN_KAFKA', kind: 'config', broker: port });
+    expect(classification.hint).toMatch(/Set KAFKA_USE_SSL=true/);
+  });
+
+  it('a TLS client on the PLAINTEXT port is NOT_TLS, a configuration error', async () => {
+    const port = envFor('PLAINTEXT').KAFKA_BOOTSTRAP_SERVERS as string;
+    const classification = await classifyAdminFailure({ ...envFor('SASL_SSL'), KAFKA_BOOTSTRAP_SERVERS: port });
+    expect(classification).toMatchObject({ code: -181, name: 'NOT_TLS', kind: 'config', broker: port });
+    expect(classification.hint).toMatch(/Set KAFKA_USE_SSL=false/);
+  });
+
+  it('an HTTP server is NOT_KAFKA, a configuration error that says what answered', async () => {
+    const server = createServer((_, res) => res.end('hello'));
+    const port = await new Promise<number>((resolve) =>
+      server.listen(0, '127.0.0.1', () => resolve((server.address() as { port: number }).port)),
+    );
+    try {
+      const classification = await classifyAdminFailure({ KAFKA_BOOTSTRAP_SERVERS: `127.0.0.1:${port}` });
+      expect(classification).toMatchObject({ code: -195, name: 'NOT_KAFKA', kind: 'config' });
+      expect(classification.summary).toMatch(/answered the first Kafka request with "HTTP" \(an HTTP server\)/);
+    } finally {
+      server.close();
+    }
   });
 
   it('a wrong SCRAM password is an AUTHENTICATION configuration error', async () => {

@@ -56,6 +56,10 @@ export const TEST_BROKERS = {
   paused: { portBase: 20792, props: {} },
   /** Reached through a breakable proxy (runtime-warm-outage.test.ts), which sets its advertised listeners. */
   proxied: { portBase: 20692, props: {} },
+  /** Like diag-hostname (127.0.0.2, not covered by the test certificate), for the fault-cause tests. */
+  'fault-hostname': { portBase: 20492, props: {}, host: '127.0.0.2' },
+  /** Started with a truststore of another CA than its certificate's (split CA): see fault-causes.test.ts. */
+  'fault-split-ca': { portBase: 20892, props: {} },
 } as const;
 
 /** Registers hooks that run broker `name` for this file; the returned getter gives its connection. */

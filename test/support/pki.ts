@@ -25,6 +25,10 @@ export interface TestPki {
   encryptedPkcs1KeyFile: string;
   derCertFile: string;
   notPemFile: string;
+  /** The client certificate cut off halfway (no END line), as a size limit or a broken copy leaves it. */
+  truncatedCertFile: string;
+  /** The client key cut off halfway. */
+  truncatedKeyFile: string;
   missingFile: string;
   unreadableKeyFile: string;
   /** Every private key generated, to assert their bytes are never printed. */
@@ -98,6 +102,12 @@ export function createTestPki(): TestPki {
   openssl(['x509', '-in', certFile, '-outform', 'der', '-out', derCertFile], dir);
   const notPemFile = join(dir, 'not-pem.txt');
   writeFileSync(notPemFile, 'this is not a certificate\n');
+  const truncatedCertFile = join(dir, 'truncated.pem');
+  const certText = readFileSync(certFile, 'utf8');
+  writeFileSync(truncatedCertFile, certText.slice(0, Math.floor(certText.length / 2)));
+  const truncatedKeyFile = join(dir, 'truncated-key.pem');
+  const keyText = readFileSync(keyFile, 'utf8');
+  writeFileSync(truncatedKeyFile, keyText.slice(0, Math.floor(keyText.length / 2)));
   const unreadableKeyFile = join(dir, 'unreadable-key.pem');
   copyFileSync(keyFile, unreadableKeyFile);
   chmodSync(unreadableKeyFile, 0o000);
@@ -121,6 +131,8 @@ export function createTestPki(): TestPki {
     encryptedPkcs1KeyFile,
     derCertFile,
     notPemFile,
+    truncatedCertFile,
+    truncatedKeyFile,
     missingFile: join(dir, 'does-not-exist.pem'),
     unreadableKeyFile,
     keyFiles: [
@@ -133,6 +145,39 @@ export function createTestPki(): TestPki {
       pkcs1KeyFile,
       encryptedPkcs1KeyFile,
     ],
+  };
+}
+
+export interface ServerCertificates {
+  /** Issued by the test CA for localhost and 127.0.0.1. */
+  good: { certFile: string; keyFile: string };
+  /** Issued by the test CA for broker.example only. */
+  misnamed: { certFile: string; keyFile: string };
+  /** Issued by the test CA for 127.0.0.1, expired. */
+  expired: { certFile: string; keyFile: string };
+}
+
+/** Server certificates from the test CA of `pki`, for TLS servers standing in for brokers. */
+export function createServerCertificates(pki: TestPki): ServerCertificates {
+  const caDir = join(pki.dir, 'ca');
+  const server = (name: string, san: string, dates?: [number, number]) => {
+    const certFile = join(pki.dir, `server-${name}.pem`);
+    const keyFile = join(pki.dir, `server-${name}-key.pem`);
+    issueCertificate({
+      caDir,
+      outCert: certFile,
+      outKey: keyFile,
+      subject: `/CN=${name}`,
+      extensions: [`subjectAltName=${san}`, 'extendedKeyUsage=serverAuth'],
+      keyAlgorithm: 'ec',
+      ...(dates && { startDate: opensslDate(dates[0]), endDate: opensslDate(dates[1]) }),
+    });
+    return { certFile, keyFile };
+  };
+  return {
+    good: server('good', 'DNS:localhost,IP:127.0.0.1'),
+    misnamed: server('misnamed', 'DNS:broker.example'),
+    expired: server('expired', 'IP:127.0.0.1', [-400, -30]),
   };
 }
 

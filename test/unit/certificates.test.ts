@@ -95,6 +95,23 @@ describe('valid certificates', () => {
     expect(error).toBeUndefined();
   });
 
+  it('pass with a client certificate from another CA than KAFKA_SSL_CAFILE (split CA), noting both issuers', async () => {
+    // Prepare: the broker may trust client certificates from one CA and present a certificate from another
+    const env = sslEnv({ KAFKA_SSL_CERTFILE: pki.foreignCertFile, KAFKA_SSL_KEYFILE: pki.foreignKeyFile });
+
+    // Act
+    const { error, report, log } = await check(env);
+
+    // Assess: a note in the log, not a problem and not a health warning
+    expect(error).toBeUndefined();
+    expect(report?.warnings).toEqual([]);
+    expect(report?.notes).toEqual([
+      `Client certificate (${pki.foreignCertFile}) is issued by CN=Some Other CA, not by the CA in ${pki.caFile} (CN=Test CA): ` +
+        'fine when the broker trusts client certificates from CN=Some Other CA (a split-CA setup); otherwise the broker will refuse it',
+    ]);
+    expect(log.lines.join('\n')).toMatch(/warn Client certificate .* is issued by CN=Some Other CA/);
+  });
+
   it('warn when a certificate expires within KAFKA_SSL_EXPIRY_WARNING_DAYS', async () => {
     const { error, report, log } = await check(
       sslEnv({ KAFKA_SSL_CERTFILE: pki.expiringSoonCertFile, KAFKA_SSL_KEYFILE: pki.expiringSoonKeyFile }),
@@ -152,10 +169,16 @@ const FAULTS: [string, () => Record<string, string>, () => string, RegExp][] = [
     /Private key does not belong to the client certificate .*: deploy the key that was generated with this certificate/,
   ],
   [
-    'a client certificate from another CA',
-    () => ({ KAFKA_SSL_CERTFILE: pki.foreignCertFile, KAFKA_SSL_KEYFILE: pki.foreignKeyFile }),
-    () => pki.foreignCertFile,
-    /Client certificate \(issuer: CN=Some Other CA\) was not issued by the CA in .*ca\.pem \(.*foreign\.pem\): use the CA that signed/,
+    'a truncated certificate',
+    () => ({ KAFKA_SSL_CERTFILE: pki.truncatedCertFile }),
+    () => pki.truncatedCertFile,
+    /Client certificate is truncated: its -----BEGIN CERTIFICATE----- has no -----END CERTIFICATE----- \(\d+ bytes\) \(.*truncated\.pem\): copy the whole certificate into KAFKA_SSL_CERTFILE again/,
+  ],
+  [
+    'a truncated key',
+    () => ({ KAFKA_SSL_KEYFILE: pki.truncatedKeyFile }),
+    () => pki.truncatedKeyFile,
+    /Private key is truncated: its -----BEGIN PRIVATE KEY----- has no -----END PRIVATE KEY----- \(\d+ bytes\) \(.*truncated-key\.pem\): copy the whole key into KAFKA_SSL_KEYFILE again/,
   ],
   [
     'an encrypted PKCS#8 key without password',
