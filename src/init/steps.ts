@@ -227,7 +227,14 @@ export async function runConsumer(ctx: StepContext, consumer: ManagedConsumer): 
   const { groupId } = consumer;
   ctx.log.info('Initializing Kafka consumer', { groupId, topics: consumer.topics });
   const started = Date.now();
-  if (!consumer.isConnected()) await consumer.connect(Math.max(1, ctx.deadline.remainingMs()));
+  if (!consumer.isConnected()) {
+    await consumer.connect(Math.max(1, ctx.deadline.remainingMs())).catch(async (error: unknown) => {
+      // With KAFKA_STARTUP_HEALTH_CHECK=false this is the first contact: name a TLS fault as the functions do.
+      const cause = classifyKafkaError(error, { recentLogs: linesSince([consumer.recorder], started) });
+      const explanation = await explained({ explain: explainer(ctx), deadline: ctx.deadline }, cause);
+      throw new KafkaOperationError('connecting the consumer', explanation, { cause: error });
+    });
+  }
   const operation = `joining consumer group ${groupId}`;
   while (consumer.assignment().length === 0) {
     const left = ctx.deadline.remainingMs();
