@@ -11,13 +11,14 @@
  */
 import { RdKafka } from '@confluentinc/kafka-javascript';
 import type { KafkaConfig } from '../config/load.js';
-import { type Classification, causeFromLogs, classifyKafkaError } from '../errors/classify.js';
+import { type Classification, classifyKafkaError } from '../errors/classify.js';
 import { causeLine } from '../errors/errors.js';
 import type { ClientLogRecorder } from '../observability/client-log.js';
 import type { Deadline } from '../retry/deadline.js';
+import { DeliveryWatch } from './delivery-watch.js';
 import type { NativeCalls } from './native.js';
 import { producerProperties } from './properties.js';
-import { linesSince, metadataWhenReachable, type WaitContext } from './wait.js';
+import { metadataWhenReachable, type WaitContext } from './wait.js';
 
 /**
  * What the binding's Client.connect() does before asking for metadata (lib/client.js): configure
@@ -74,6 +75,8 @@ export interface SendOptions {
    * rides through a broker restart.
    */
   brokersDownTimeoutMs?: number;
+  /** The brokers' min.insync.replicas: a partition below it explains messages that are not acknowledged. */
+  minInsyncReplicas?: number;
 }
 
 export interface SendOutcome {
@@ -86,8 +89,6 @@ type Pending = (error: unknown, report?: RdKafka.DeliveryReport) => void;
 type Failed = Extract<SendResult, { ok: false }>;
 
 const NOT_ACKNOWLEDGED = 'not acknowledged before the deadline: it may still be delivered (retrying can duplicate it)';
-/** How often a waiting send looks at the client's log. */
-const WATCH_MS = 100;
 
 function failure(topic: string, classification: Classification, prefix = ''): SendResult {
   return {
@@ -168,6 +169,11 @@ export class ManagedProducer {
    */
   async send(records: readonly ProducerRecord[], deadline: Deadline, options: SendOptions = {}): Promise<SendOutcome> {
     const started = Date.now();
+    const watch = new DeliveryWatch(
+      this.recorder,
+      (topic, timeoutMs) => this.metadata(`why ${topic} is not acknowledged`, timeoutMs, { topic, allTopics: false }),
+      options,
+    );
     const results: (SendResult | undefined)[] = new Array(records.length);
     const waiting = new Map<number, number>(); // opaque id → index
     let producerBroken = false;
@@ -186,10 +192,10 @@ export class ManagedProducer {
             const classification = classifyKafkaError(error, { recentLogs: this.recorder.recent(started) });
             if (classification.kind === 'fatal') producerBroken = true;
             // A delivery timeout while no broker connection is open: the brokers being down is the cause.
-            const down = classification.code === -192 && this.recorder.statistics.allDown();
+            const down = classification.code === -192 ? watch.downCause() : undefined;
             results[index] = down
               ? {
-                  ...(failure(record.topic, this.#downCause(started), `${NOT_ACKNOWLEDGED}; `) as Failed),
+                  ...(failure(record.topic, down.classification, 'not delivered in time: ') as Failed),
                   unavailable: true,
                 }
               : failure(record.topic, classification);
@@ -222,71 +228,43 @@ export class ManagedProducer {
       }
     }
 
-    if (waiting.size > 0) await this.#awaitReports(waiting, allDone, deadline, started, options, results, records);
+    if (waiting.size > 0) await this.#awaitReports(waiting, allDone, deadline, watch, results, records);
     return { results: results as SendResult[], producerBroken: producerBroken || this.#fatal !== undefined };
   }
 
-  /** Waits for the pending reports; at the deadline, or once the brokers have been down too long, fails the rest. */
+  /** Waits for the pending reports; when the watch gives up (deadline, brokers down, no producer id), fails the rest with its cause. */
   async #awaitReports(
     waiting: Map<number, number>,
     allDone: Promise<void>,
     deadline: Deadline,
-    started: number,
-    options: SendOptions,
+    watch: DeliveryWatch,
     results: (SendResult | undefined)[],
     records: readonly ProducerRecord[],
   ): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
-    let downSince: number | undefined;
-    const gaveUp = new Promise<'deadline' | 'down'>((resolve) => {
-      const check = () => {
-        // The statistics (every second) tell whether any broker connection is open.
-        downSince = this.recorder.statistics.allDown() ? (downSince ?? Date.now()) : undefined;
-        if (deadline.remainingMs() <= 0) return resolve('deadline');
-        const limit = options.brokersDownTimeoutMs;
-        if (limit !== undefined && downSince !== undefined && Date.now() - downSince >= limit) return resolve('down');
-        timer = setTimeout(check, Math.min(WATCH_MS, Math.max(1, deadline.remainingMs())));
-      };
-      timer = setTimeout(check, Math.min(WATCH_MS, Math.max(1, deadline.remainingMs())));
-    });
+    const pendingTopics = () => [...new Set([...waiting.values()].map((i) => (records[i] as ProducerRecord).topic))];
     try {
-      const outcome = await Promise.race([allDone.then(() => 'delivered' as const), gaveUp]);
+      const outcome = await Promise.race([
+        allDone.then(() => 'delivered' as const),
+        watch.giveUp(deadline, pendingTopics),
+      ]);
       if (outcome === 'delivered') return;
-      const down = this.recorder.statistics.allDown();
-      const cause = down ? this.#downCause(started) : causeFromLogs(linesSince([this.recorder], started));
+      const cause = watch.cause(outcome);
+      const prefix = outcome === 'deadline' ? `${NOT_ACKNOWLEDGED}; ` : 'not sent: ';
       for (const [id, index] of waiting) {
         this.#pending.delete(id);
         const topic = (records[index] as ProducerRecord).topic;
         results[index] = cause
           ? {
-              ...(failure(topic, cause, outcome === 'deadline' ? `${NOT_ACKNOWLEDGED}; ` : 'not sent: ') as Failed),
+              ...(failure(topic, cause.classification, prefix) as Failed),
               retriable: true,
-              ...(down && { unavailable: true }),
+              ...(cause.unavailable && { unavailable: true }),
             }
           : { ok: false, topic, error: NOT_ACKNOWLEDGED, errorName: 'DEADLINE', retriable: true };
       }
       waiting.clear();
     } finally {
-      clearTimeout(timer);
+      watch.stop();
     }
-  }
-
-  /**
-   * Why no broker connection is open: the latest connection failure the log names (librdkafka
-   * logs a repeated one once per 30 s, so it may predate this send), or that all are down.
-   */
-  #downCause(since: number): Classification {
-    const lines = this.recorder.recent(since - 60_000);
-    const failures = lines.filter((line) =>
-      /Connect to \S+ failed|Failed to resolve|SSL handshake failed|SASL authentication error|Disconnected|timed out/.test(
-        line.message,
-      ),
-    );
-    return (
-      causeFromLogs(failures) ??
-      causeFromLogs(lines) ??
-      classifyKafkaError({ code: -187, message: 'all broker connections are down' })
-    );
   }
 
   /** Cluster metadata through this producer's connections. */

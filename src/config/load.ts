@@ -57,6 +57,8 @@ export interface InitSettings {
 export interface TopicSettings {
   names: readonly string[];
   create: boolean;
+  /** The brokers' min.insync.replicas (KAFKA_MIN_INSYNC_REPLICAS), which health judges partitions by. */
+  minInsyncReplicas: number;
   partitions?: number;
   replicationFactor?: number;
 }
@@ -273,6 +275,7 @@ export function loadConfig(env: Environment = process.env): KafkaConfig {
     topics: {
       names: p.KAFKA_TOPICS ?? [],
       create: p.KAFKA_CREATE_TOPICS as boolean,
+      minInsyncReplicas: p.KAFKA_MIN_INSYNC_REPLICAS as number,
       partitions: p.KAFKA_TOPIC_PARTITIONS,
       replicationFactor: p.KAFKA_TOPIC_REPLICATION_FACTOR,
     },

@@ -74,6 +74,12 @@ export const VARIABLES = {
     schema: wholeNumber(1, 32),
     description: 'Replication factor of created topics. Unset: the broker default.',
   },
+  KAFKA_MIN_INSYNC_REPLICAS: {
+    schema: wholeNumber(1, 32),
+    default: '1',
+    description:
+      "The brokers' min.insync.replicas: health judges a configured topic's partitions by it (this binding cannot read topic configs).",
+  },
   KAFKA_CONSUMER_INIT_RETRIES: {
     schema: wholeNumber(0, 100),
     default: '5',

@@ -80,6 +80,13 @@ export const KAFKA_CAUSES: readonly KafkaCauseEntry[] = [
     kind: config,
     hint: "Use a client certificate (KAFKA_SSL_CERTFILE / KAFKA_SSL_CERT_PEM) issued by a CA in the broker's truststore and within its validity dates, or add its CA to the broker's truststore.",
   },
+  {
+    // Sends wait for it: librdkafka's messages time out in the end (-192).
+    name: 'PRODUCER_ID_UNAVAILABLE',
+    code: -192,
+    kind: ERROR_KINDS.transient,
+    hint: 'An idempotent producer needs a producer id (InitProducerId) before it can send, and the brokers cannot give one now: the KRaft controller quorum or the transaction coordinator is unavailable (a majority of controllers down, or brokers restarting). Check the cluster; every send waits until it is back.',
+  },
 ];
 
 export const KAFKA_CAUSES_BY_NAME: ReadonlyMap<string, KafkaCauseEntry> = new Map(KAFKA_CAUSES.map((c) => [c.name, c]));

@@ -114,12 +114,25 @@ export const LOG_PATTERNS: readonly LogPattern[] = [
     describe: (m) =>
       `${broker(m)} closed the connection at the first Kafka request: this port does not speak plain Kafka, probably a TLS listener`,
   },
+  {
+    // librdkafka retries every 500 ms and logs each failure: the producer cannot send at all meanwhile.
+    pattern: /Failed to acquire (?:idempotence|transactional) PID from broker (\S+): (.*?)(?:: retrying)?$/,
+    code: -192,
+    cause: 'PRODUCER_ID_UNAVAILABLE',
+    describe: (m) => `the producer cannot get a producer id from broker ${m[1]}: ${m[2]}`,
+  },
   { pattern: /Topic authorization failed/i, code: 29, describe: () => 'topic authorization failed' },
   { pattern: /Group authorization failed/i, code: 30, describe: () => 'group authorization failed' },
   {
     pattern: /FindCoordinator response error: (?:COORDINATOR_NOT_AVAILABLE|Broker: Coordinator not available)/,
     code: 15,
     describe: () => 'FindCoordinator keeps answering COORDINATOR_NOT_AVAILABLE',
+  },
+  {
+    // The join of a consumer whose coordinator went away (e.g. its broker restarting).
+    pattern: /JoinGroup error: (?:Broker: )?Coordinator not available/,
+    code: 15,
+    describe: () => 'JoinGroup answers COORDINATOR_NOT_AVAILABLE: the group coordinator is moving or not available',
   },
   {
     pattern: /FindCoordinator response error: (?:COORDINATOR_LOAD_IN_PROGRESS|Broker: Coordinator load in progress)/,

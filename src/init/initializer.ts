@@ -117,6 +117,8 @@ export class KafkaInitializer {
   #lastProbe: ProbeResult | undefined;
   /** The health check's view of KAFKA_CONSUMER_GROUP_ID, kept so that a warm check opens no connection. */
   #observer: GroupObserver | undefined;
+  /** Every broker this environment has seen, by id, to name one that has gone. */
+  readonly #knownBrokers = new Map<number, string>();
 
   constructor(options: KafkaInitializerOptions = {}) {
     this.#env = options.env ?? process.env;
@@ -286,6 +288,7 @@ export class KafkaInitializer {
       shareWithProducer ? this.#withProducer(ctx, (producer) => runAdmin(ctx, producer)) : runAdmin(ctx, undefined),
     );
     const cluster = await this.#stages.broker_health.get(() => runBrokerHealth(ctx, clients));
+    for (const b of cluster.metadata?.brokers ?? []) this.#knownBrokers.set(b.id, `${b.host}:${b.port}`);
     await this.#stages.topics.get(() => runTopics(ctx, clients, cluster));
     // The producer's connect metadata served the first checks; later ones must ask afresh.
     delete clients.metadata;
@@ -450,6 +453,7 @@ export class KafkaInitializer {
       this.#lastProbe = await probeCluster(admin, config, {
         deadline: invocation.deadline.cappedAt(config.init.coordinatorWaitTimeoutMs),
         recorders: this.#recorders.all(),
+        knownBrokers: this.#knownBrokers,
         ...(this.#observer && { observer: this.#observer }),
       });
     } catch (error) {

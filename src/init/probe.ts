@@ -10,6 +10,7 @@ import { KafkaOperationError } from '../errors/errors.js';
 import type { ClientLogRecorder } from '../observability/client-log.js';
 import type { Deadline } from '../retry/deadline.js';
 import { explainTlsFailure } from '../ssl/tls-causes.js';
+import { assessCluster, type ClusterAssessment } from './cluster-health.js';
 import type { GroupObserver, GroupView } from './group.js';
 
 export interface ProbeResult {
@@ -18,6 +19,8 @@ export interface ProbeResult {
   durationMs: number;
   topics?: number;
   missingTopics?: string[];
+  /** Brokers, and the configured topics' replication, as the metadata shows them. */
+  cluster?: ClusterAssessment;
   group?: GroupView;
   error?: string;
 }
@@ -27,6 +30,8 @@ export interface ProbeContext {
   recorders: readonly ClientLogRecorder[];
   /** The group observer of KAFKA_CONSUMER_GROUP_ID, when it is set. */
   observer?: GroupObserver;
+  /** Brokers seen by this environment, by id: updated here, used to name one that is gone. */
+  knownBrokers: Map<number, string>;
 }
 
 export async function probeCluster(admin: ManagedAdmin, config: KafkaConfig, ctx: ProbeContext): Promise<ProbeResult> {
@@ -39,12 +44,18 @@ export async function probeCluster(admin: ManagedAdmin, config: KafkaConfig, ctx
   });
   const topics = metadata.topics.map((t) => t.name);
   const missingTopics = config.topics.names.filter((name) => !topics.includes(name));
+  for (const broker of metadata.brokers) ctx.knownBrokers.set(broker.id, `${broker.host}:${broker.port}`);
   const result: ProbeResult = {
     ok: missingTopics.length === 0,
     at: new Date(started).toISOString(),
     durationMs: 0,
     topics: topics.filter((name) => !name.startsWith('__')).length,
     missingTopics,
+    cluster: assessCluster(metadata, {
+      topics: config.topics.names,
+      minInsyncReplicas: config.topics.minInsyncReplicas,
+      known: ctx.knownBrokers,
+    }),
   };
   if (ctx.observer) {
     const observer = ctx.observer;

@@ -56,7 +56,7 @@ async function deliver(kafka: KafkaInitializer, invocation: Invocation, parsed: 
     const outcome = await producer.send(
       valid.map((v) => v.message as OutgoingMessage),
       invocation.deadline,
-      kafka.config().produce,
+      { ...kafka.config().produce, minInsyncReplicas: kafka.config().topics.minInsyncReplicas },
     );
     for (const [i, v] of valid.entries()) sent.set(v.index, outcome.results[i] as SendResult);
     if (outcome.producerBroken) kafka.invalidate('producer', 'a fatal producer error');

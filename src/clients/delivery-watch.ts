@@ -1,0 +1,159 @@
+/**
+ * While a send waits for delivery reports: whether to stop waiting early, and why the messages are
+ * not being acknowledged. librdkafka retries silently (NOT_ENOUGH_REPLICAS, a missing leader) or
+ * logs the same failure every 500 ms (no producer id), and the reports only come when each message
+ * times out; the cause is known long before, from the client's statistics, its log and the metadata.
+ *
+ * - Every broker connection down (statistics): stop after `brokersDownTimeoutMs` if set, else at
+ *   the deadline; the cause is the refused address (unavailable).
+ * - No producer id (the log, for PRODUCER_ID_STALL_MS): stop at once; nothing can be sent until the
+ *   controllers are back, and the cause was known from the first failed request (unavailable).
+ * - Brokers up but nothing acknowledged after REPLICATION_CHECK_MS: one metadata request for the
+ *   pending topics; a partition without a leader or with fewer in-sync replicas than
+ *   min.insync.replicas is the cause reported at the deadline (the replicas may yet come back).
+ */
+import type { RdKafka } from '@confluentinc/kafka-javascript';
+import { fromCode, namedCause } from '../errors/causes.js';
+import { type Classification, type ClientLogLine, causeFromLogs, classifyKafkaError } from '../errors/classify.js';
+import type { ClientLogRecorder } from '../observability/client-log.js';
+import type { Deadline } from '../retry/deadline.js';
+
+/** How long the producer may fail to get a producer id before the pending messages fail with that. */
+export const PRODUCER_ID_STALL_MS = 2000;
+/** How long a send waits, brokers up, before asking the metadata why nothing is acknowledged. */
+export const REPLICATION_CHECK_MS = 1500;
+const WATCH_MS = 100;
+const PRODUCER_ID = /Failed to acquire (?:idempotence|transactional) PID/;
+const CONNECTION_FAILURE =
+  /Connect to \S+ failed|Failed to resolve|SSL handshake failed|SASL authentication error|Disconnected|timed out/;
+
+export type GiveUp = 'deadline' | 'down' | 'stalled';
+
+export interface WatchOptions {
+  brokersDownTimeoutMs?: number;
+  /** The brokers' min.insync.replicas, to recognise a partition that cannot take acks=all writes. */
+  minInsyncReplicas?: number;
+}
+
+export interface StallCause {
+  classification: Classification;
+  /** Kafka cannot take the messages at all (brokers down, no producer id): an HTTP caller gets 503. */
+  unavailable: boolean;
+}
+
+export class DeliveryWatch {
+  readonly #recorder: ClientLogRecorder;
+  readonly #metadata: (topic: string, timeoutMs: number) => Promise<RdKafka.Metadata>;
+  readonly #options: WatchOptions;
+  readonly #started = Date.now();
+  #replication: Classification | undefined;
+  #checked = false;
+  #timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    recorder: ClientLogRecorder,
+    metadata: (topic: string, timeoutMs: number) => Promise<RdKafka.Metadata>,
+    options: WatchOptions,
+  ) {
+    this.#recorder = recorder;
+    this.#metadata = metadata;
+    this.#options = options;
+  }
+
+  /** Resolves when the send should stop waiting; `pendingTopics` gives the topics still waited for. */
+  giveUp(deadline: Deadline, pendingTopics: () => string[]): Promise<GiveUp> {
+    let downSince: number | undefined;
+    return new Promise((resolve) => {
+      const check = () => {
+        const down = this.#recorder.statistics.allDown();
+        downSince = down ? (downSince ?? Date.now()) : undefined;
+        if (deadline.remainingMs() <= 0) return resolve('deadline');
+        const limit = this.#options.brokersDownTimeoutMs;
+        if (limit !== undefined && downSince !== undefined && Date.now() - downSince >= limit) return resolve('down');
+        if (this.#producerIdStalled()) return resolve('stalled');
+        if (!down && !this.#checked && Date.now() - this.#started >= REPLICATION_CHECK_MS) {
+          this.#checked = true;
+          void this.#checkReplication(pendingTopics(), deadline);
+        }
+        this.#timer = setTimeout(check, Math.min(WATCH_MS, Math.max(1, deadline.remainingMs())));
+      };
+      this.#timer = setTimeout(check, Math.min(WATCH_MS, Math.max(1, deadline.remainingMs())));
+    });
+  }
+
+  stop(): void {
+    clearTimeout(this.#timer);
+  }
+
+  #lines(): ClientLogLine[] {
+    return this.#recorder.recent(this.#started - 60_000);
+  }
+
+  #producerIdStalled(): boolean {
+    const failures = this.#recorder.recent(this.#started).filter((line) => PRODUCER_ID.test(line.message));
+    const first = failures[0];
+    return first !== undefined && Date.now() - Math.max(first.timestamp, this.#started) >= PRODUCER_ID_STALL_MS;
+  }
+
+  async #checkReplication(topics: string[], deadline: Deadline): Promise<void> {
+    const min = this.#options.minInsyncReplicas ?? 1;
+    for (const topic of topics) {
+      try {
+        const metadata = await this.#metadata(topic, Math.min(1000, deadline.remainingMs()));
+        const partitions = metadata.topics.find((t) => t.name === topic)?.partitions ?? [];
+        const live = new Set(metadata.brokers.map((b) => b.id));
+        const leaderless = partitions.filter((p) => p.leader < 0 || !live.has(p.leader));
+        const short = partitions.filter((p) => p.isrs.length < min);
+        if (leaderless.length > 0) {
+          const which = leaderless.map((p) => `${topic}[${p.id}]`).join(', ');
+          this.#replication = fromCode(5, `${which} ${leaderless.length === 1 ? 'has' : 'have'} no leader`);
+        } else if (short.length > 0) {
+          const which = short
+            .map((p) => `${topic}[${p.id}] (in sync: broker ${p.isrs.join(', ') || 'none'})`)
+            .join(', ');
+          this.#replication = fromCode(
+            19,
+            `fewer in-sync replicas than min.insync.replicas ${min}: ${which}; librdkafka retries the writes until they time out`,
+          );
+        }
+      } catch {
+        // The metadata could not be read in time: the deadline's own explanation stands.
+      }
+      if (this.#replication) return;
+    }
+  }
+
+  /** Why the pending messages were not acknowledged, as far as anything says. */
+  cause(outcome: GiveUp): StallCause | undefined {
+    if (outcome === 'stalled') {
+      const line = [...this.#lines()].reverse().find((l) => PRODUCER_ID.test(l.message));
+      const cause = causeFromLogs(line ? [line] : []);
+      return {
+        classification: cause ?? namedCause('PRODUCER_ID_UNAVAILABLE', 'the producer cannot get a producer id'),
+        unavailable: true,
+      };
+    }
+    if (this.#recorder.statistics.allDown()) return { classification: this.#downCause(), unavailable: true };
+    if (this.#replication) return { classification: this.#replication, unavailable: false };
+    const cause = causeFromLogs(this.#recorder.recent(this.#started));
+    return cause ? { classification: cause, unavailable: false } : undefined;
+  }
+
+  /**
+   * Why no broker connection is open: the latest connection failure the log names (librdkafka
+   * logs a repeated one once per 30 s, so it may predate this send), or that all are down.
+   */
+  #downCause(): Classification {
+    const lines = this.#lines();
+    return (
+      causeFromLogs(lines.filter((line) => CONNECTION_FAILURE.test(line.message))) ??
+      causeFromLogs(lines) ??
+      classifyKafkaError({ code: -187, message: 'all broker connections are down' })
+    );
+  }
+
+  /** The cause of a delivery report that failed while every broker connection was down, if that is why. */
+  downCause(): StallCause | undefined {
+    return this.#recorder.statistics.allDown() ? { classification: this.#downCause(), unavailable: true } : undefined;
+  }
+}
