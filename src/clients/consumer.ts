@@ -33,6 +33,15 @@ export interface PartitionLag extends TopicPartitionOffset {
 export type LagReading = { ok: true; partitions: PartitionLag[]; total: number } | { ok: false; reason: string };
 
 const COORDINATOR_LINE = /Group "([^"]+)" coordinator is (\S+) id (\d+)/;
+
+/** The group coordinator librdkafka last found for `groupId` (debug=cgrp lines), as "host:port (broker id)". */
+export function coordinatorOf(recorder: ClientLogRecorder, groupId: string): string | undefined {
+  for (const line of recorder.recent().reverse()) {
+    const match = COORDINATOR_LINE.exec(line.message);
+    if (match && match[1] === groupId) return `${match[2]} (broker ${match[3]})`;
+  }
+  return undefined;
+}
 /** The longest single poll while waiting for a commit's result. */
 const COMMIT_POLL_MS = 100;
 
@@ -117,11 +126,7 @@ export class ManagedConsumer {
 
   /** The group coordinator librdkafka found, as "host:port (broker id)". */
   coordinator(): string | undefined {
-    for (const line of this.recorder.recent().reverse()) {
-      const match = COORDINATOR_LINE.exec(line.message);
-      if (match && match[1] === this.groupId) return `${match[2]} (broker ${match[3]})`;
-    }
-    return undefined;
+    return coordinatorOf(this.recorder, this.groupId);
   }
 
   /** Polls once, for up to `waitMs` (which is also what lets the group join progress); keeps what arrives for receive(). */

@@ -13,7 +13,15 @@ import type { Log } from '../observability/log.js';
 import { Redactor } from '../observability/redact.js';
 import { Deadline } from '../retry/deadline.js';
 import { type CheckContext, checkBootstrap, checkClientCertificates, checkTls } from './checks.js';
-import { checkAdvertised, checkConnection, checkGroup, checkTopics, closeAdmin, openAdmin } from './kafka-checks.js';
+import {
+  checkAdvertised,
+  checkConnection,
+  checkGroup,
+  checkReplication,
+  checkTopics,
+  closeAdmin,
+  openAdmin,
+} from './kafka-checks.js';
 import { add, addCause, type Report, ReportBuilder, type Section } from './report.js';
 
 export interface DiagnoseOptions {
@@ -170,6 +178,7 @@ async function troubleshooting(section: Section, ctx: CheckContext): Promise<voi
   const admin = openAdmin(ctx);
   try {
     await checkTopics(section, ctx, admin);
+    await checkReplication(section, ctx, admin);
     await checkGroup(section, ctx, admin, metadata);
   } finally {
     closeAdmin(admin);

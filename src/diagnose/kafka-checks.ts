@@ -8,6 +8,7 @@ import { NativeCalls } from '../clients/native.js';
 import { ManagedProducer } from '../clients/producer.js';
 import { missingTopicsCause } from '../errors/causes.js';
 import { classifyKafkaError } from '../errors/classify.js';
+import { assessCluster } from '../init/cluster-health.js';
 import { GroupObserver } from '../init/group.js';
 import { ClientLogRecorder } from '../observability/client-log.js';
 import { Deadline } from '../retry/deadline.js';
@@ -131,6 +132,45 @@ export async function checkTopics(section: Section, ctx: CheckContext, admin: Ma
   return ok;
 }
 
+/**
+ * The brokers and the configured topics' replication, as the health check judges them
+ * (src/init/cluster-health.ts): brokers that partitions name but the cluster does not list, and
+ * partitions without a leader or below min.insync.replicas.
+ */
+export async function checkReplication(section: Section, ctx: CheckContext, admin: ManagedAdmin): Promise<boolean> {
+  try {
+    const metadata = await admin.metadata('reading the cluster metadata', budget(ctx, 3000));
+    const known = new Map(metadata.brokers.map((b) => [b.id, `${b.host}:${b.port}`]));
+    const { brokers, findings } = assessCluster(metadata, {
+      topics: ctx.config.topics.names,
+      minInsyncReplicas: ctx.config.topics.minInsyncReplicas,
+      known,
+    });
+    if (findings.length === 0) {
+      add(
+        section,
+        'pass',
+        'replication',
+        `${brokers.length} brokers (${brokers.join(', ')}); every partition of the configured topics has a leader and its replicas in sync`,
+      );
+      return true;
+    }
+    for (const finding of findings) {
+      add(
+        section,
+        finding.level === 'unhealthy' ? 'fail' : 'warn',
+        'replication',
+        finding.reason,
+        'start the brokers that are down, and check the ones that lag (disk, network, GC)',
+      );
+    }
+    return !findings.some((f) => f.level === 'unhealthy');
+  } catch (error) {
+    addCause(section, 'replication', classifyKafkaError(error));
+    return false;
+  }
+}
+
 /** The group's state, coordinator and lag, read without joining it (and without DescribeConsumerGroups: see init/group.ts). */
 export async function checkGroup(
   section: Section,
@@ -154,7 +194,7 @@ export async function checkGroup(
       section,
       'pass',
       `consumer group ${groupId}`,
-      `the coordinator answers; state ${group.state}, lag ${group.lag}`,
+      `the coordinator${group.coordinatorBroker ? `, ${group.coordinatorBroker},` : ''} answers; state ${group.state}, lag ${group.lag}`,
     );
     return true;
   } catch (error) {

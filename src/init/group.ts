@@ -16,6 +16,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { RdKafka } from '@confluentinc/kafka-javascript';
 import type { ManagedAdmin } from '../clients/admin.js';
+import { coordinatorOf } from '../clients/consumer.js';
 import type { NativeCalls } from '../clients/native.js';
 import { COMMON_OVERRIDES } from '../clients/properties.js';
 import { librdkafkaProperties } from '../config/librdkafka.js';
@@ -32,6 +33,8 @@ export interface GroupView {
   state: string;
   /** The coordinator answered an offset fetch for the group. */
   coordinator: 'available';
+  /** Which broker it is, as "host:port (broker id)", when librdkafka's log named it. */
+  coordinatorBroker?: string;
   /** Messages behind the high watermarks of its topics, from its committed offsets. */
   lag: number;
 }
@@ -114,7 +117,14 @@ export class GroupObserver {
       lag += Math.max(0, (high.get(`${topic}/${partition}`) ?? 0) - Math.max(offset ?? 0, 0));
     }
     const state = listed ? (STATES[listed.state] ?? 'unknown') : 'none';
-    return { id: this.groupId, state, coordinator: 'available', lag } satisfies GroupView;
+    const broker = coordinatorOf(this.recorder, this.groupId);
+    return {
+      id: this.groupId,
+      state,
+      coordinator: 'available',
+      ...(broker && { coordinatorBroker: broker }),
+      lag,
+    } satisfies GroupView;
   }
 
   close(timeoutMs: number): Promise<void> {

@@ -9,7 +9,6 @@
  * The functions run in a minimal root (no /etc), diagnose on the host: the certificates they use are
  * at the same path in both (/opt/lambda-kafka-fault-causes-*), since the cause line names the CA file.
  */
-import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -18,12 +17,12 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBroker, stopBroker } from '../../scripts/kafka/broker.js';
 import { type BrokerConnection, readConnection } from '../../scripts/kafka/connection.js';
-import { REPO_ROOT } from '../../scripts/kafka/layout.js';
 import { buildMinimalRoot, type MinimalRoot } from '../../scripts/lambda/minimal-root.js';
 import { RieEnvironment, type RieInvokeResult } from '../../scripts/lambda/rie.js';
 import { ensureNodeRuntime } from '../../scripts/lambda/runtimes.js';
 import type { HealthStatus } from '../../src/init/health.js';
 import { TEST_BROKERS, useBroker } from '../support/brokers.js';
+import { runDiagnose } from '../support/diagnose.js';
 import { createTopic, uniqueName } from '../support/kafka.js';
 import { freshPackageZip } from '../support/package.js';
 import { createTestPki, type TestPki } from '../support/pki.js';
@@ -169,24 +168,7 @@ async function start(handler: string, env: Record<string, string>): Promise<RieE
   return environment;
 }
 
-/** `lambda-kafka diagnose` from the repository, on the host, with `env` in an --env-file. */
-function diagnose(env: Record<string, string>): Promise<{ code: number; output: string }> {
-  const file = join(scratch, `${uniqueName('env')}.env`);
-  writeFileSync(
-    file,
-    Object.entries(env)
-      .map(([key, value]) => `${key}=${JSON.stringify(value)}`)
-      .join('\n'),
-  );
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [join(REPO_ROOT, 'bin/lambda-kafka.mjs'), 'diagnose', '--env-file', file],
-      { cwd: REPO_ROOT, env: { PATH: process.env.PATH }, timeout: 30_000 },
-      (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, output: stdout + stderr }),
-    );
-  });
-}
+const diagnose = (env: Record<string, string>) => runDiagnose(env, scratch);
 
 function describeFailure(result: RieInvokeResult): string {
   return `${JSON.stringify(result.error ?? result.value)}\n${result.output.join('\n')}`;

@@ -12,6 +12,8 @@ import { javaCommand, LIB_CLASSPATH } from '../../scripts/kafka/jars.js';
 export const TEST_CLUSTERS = {
   /** The cluster's own smoke test: kills and restarts nodes. */
   'cluster-smoke': { portBase: 21092 },
+  /** The functions through leader loss, a rolling restart, a coordinator move, and too few replicas. */
+  resilience: { portBase: 22092 },
 } as const;
 
 /** Registers hooks that run a fresh cluster `name` for this file; the returned getter gives its connection. */

@@ -33,7 +33,8 @@ export function kcat(args: string[], timeoutMs = 30_000, input?: string): Promis
     const child = execFile(
       join(REPO_ROOT, 'scripts', 'kcat.sh'),
       args,
-      { timeout: timeoutMs },
+      // A whole topic's JSON can run to megabytes (execFile's default buffer is 1 MB).
+      { timeout: timeoutMs, maxBuffer: 512 * 1024 * 1024 },
       (error, stdout, stderr) => {
         const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
         resolve({ code, stdout, stderr });
@@ -74,7 +75,7 @@ export async function readWithKcat(
   topic: string,
   broker = 'default',
 ): Promise<KcatMessage[]> {
-  const result = await kcat([...kcatArgs(listener, broker), '-C', '-t', topic, '-o', 'beginning', '-e', '-J', '-q']);
+  const result = await kcat([...kcatArgs(listener, broker), '-C', '-t', topic, '-o', 'beginning', '-e', '-J', '-q'], 120_000);
   if (result.code !== 0) throw new Error(`kcat failed (${result.code}): ${result.stderr}`);
   return result.stdout
     .split('\n')
