@@ -9,6 +9,7 @@
 import { parseArgs } from 'node:util';
 import { runningPid, startBroker, stopBroker } from '../kafka/broker.js';
 import { brokerLayout, DEFAULT_BROKER } from '../kafka/layout.js';
+import { runColdStart } from './cold-start.js';
 import type { BenchContext } from './context.js';
 import { runDrain } from './drain.js';
 import { runHealth } from './health.js';
@@ -28,6 +29,7 @@ const SCENARIOS: Record<string, Scenario> = {
   throughput: runThroughput,
   drain: runDrain,
   health: runHealth,
+  'cold-start': runColdStart,
 };
 
 const usage = `usage: npm run bench [-- --quick] [--only ${Object.keys(SCENARIOS).join('|')}[,…]]`;
