@@ -49,11 +49,15 @@ export class RawProducer {
     return new RawProducer(client);
   }
 
-  /** Queues every message, then waits for all their delivery reports. */
-  send(topic: string, messages: readonly Message[]): Promise<void> {
+  /**
+   * Queues every message, then waits for all their delivery reports. With `flush`, flush() follows
+   * the queueing: librdkafka then sends what is queued at once, whatever linger.ms says.
+   */
+  send(topic: string, messages: readonly Message[], flush = false): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       const batch: Batch = { remaining: messages.length, resolve, reject };
       for (const message of messages) this.client.produce(topic, null, Buffer.from(message.value), null, null, batch);
+      if (flush) this.client.flush(30_000, () => {});
     });
   }
 
