@@ -34,11 +34,15 @@ const SCENARIOS: Record<string, Scenario> = {
 
 const usage = `usage: npm run bench [-- --quick] [--only ${Object.keys(SCENARIOS).join('|')}[,…]]`;
 
+class UsageError extends Error {
+  override name = 'UsageError';
+}
+
 function chosenScenarios(only: string[] | undefined): string[] {
   if (!only) return Object.keys(SCENARIOS);
   const names = only.flatMap((item) => item.split(',')).map((name) => name.trim());
   const unknown = names.filter((name) => !(name in SCENARIOS));
-  if (unknown.length > 0) throw new Error(`unknown scenario ${unknown.join(', ')}\n${usage}`);
+  if (unknown.length > 0) throw new UsageError(`unknown scenario ${unknown.join(', ')}\n${usage}`);
   return names;
 }
 
@@ -93,7 +97,8 @@ async function main(): Promise<number> {
 main().then(
   (code) => process.exit(code),
   (error: Error) => {
-    process.stderr.write(`Benchmark failed: ${error.stack ?? error.message}\n`);
-    process.exit(1);
+    const detail = error instanceof UsageError ? error.message : (error.stack ?? error.message);
+    process.stderr.write(`Benchmark failed: ${detail}\n`);
+    process.exit(error instanceof UsageError ? 2 : 1);
   },
 );
