@@ -3,7 +3,9 @@
  * sends one 1 KB message, and prints BENCH-ACKNOWLEDGED once it is acknowledged. Plain JavaScript,
  * so that nothing but the client itself is loaded.
  *
- *   node cold-child.mjs lambda-kafka|raw|kafkajs     (BENCH_BOOTSTRAP, BENCH_TOPIC, BENCH_BUNDLE)
+ *   node cold-child.mjs lambda-kafka|raw|kafkajs|baseline     (BENCH_BOOTSTRAP, BENCH_TOPIC, BENCH_BUNDLE)
+ *
+ * `baseline` loads nothing and sends nothing: what every client's figure includes of Node itself.
  */
 const client = process.argv[2];
 const { BENCH_BOOTSTRAP: bootstrap, BENCH_TOPIC: topic, BENCH_BUNDLE: bundle } = process.env;
@@ -43,7 +45,7 @@ async function kafkajs() {
   await producer.send({ topic, acks: -1, messages: [{ value }] });
 }
 
-const clients = { 'lambda-kafka': lambdaKafka, raw, kafkajs };
+const clients = { 'lambda-kafka': lambdaKafka, raw, kafkajs, baseline: async () => {} };
 try {
   await clients[client]();
   process.stdout.write('BENCH-ACKNOWLEDGED\n');

@@ -64,10 +64,15 @@ export function runColdStart(ctx: BenchContext): Promise<ScenarioResult> {
       POWERTOOLS_LOG_LEVEL: 'INFO',
     };
     ctx.progress(`cold start: ${count} rounds of a fresh process per client`);
+    const baseline: number[] = [];
     const samples = await interleave(
       count,
       {
-        lambdaKafka: () => coldRun('lambda-kafka', lambdaKafkaEnv),
+        // Each round starts with a process that does nothing: Node's own share of every figure.
+        lambdaKafka: async () => {
+          baseline.push(await coldRun('baseline', base));
+          return coldRun('lambda-kafka', lambdaKafkaEnv);
+        },
         raw: () => coldRun('raw', base),
         kafkajs: () => coldRun('kafkajs', base),
       },
@@ -87,7 +92,7 @@ export function runColdStart(ctx: BenchContext): Promise<ScenarioResult> {
         },
       ],
       notes: [
-        `cold start: spawn() of \`node\` (${process.version}) to the child's line after its first acknowledgement; lambda-kafka: the bundled produce function (dist/bench/produce/index.mjs from esbuild.config.mjs), KAFKA_STARTUP_HEALTH_CHECK=true, KAFKA_TOPICS set, logs at INFO into a pipe, EMF included; raw binding: Producer connect() + produce() + delivery report; KafkaJS: connect() + send(), both idempotent.`,
+        `cold start: spawn() of \`node\` (${process.version}) to the child's line after its first acknowledgement; lambda-kafka: the bundled produce function (dist/bench/produce/index.mjs from esbuild.config.mjs), KAFKA_STARTUP_HEALTH_CHECK=true, KAFKA_TOPICS set, logs at INFO into a pipe, EMF included; raw binding: Producer connect() + produce() + delivery report; KafkaJS: connect() + send(), both idempotent. A process that loads and sends nothing takes ${Math.round(median(baseline))} ms (median, same rounds): every figure includes it.`,
       ],
     };
   });
