@@ -6,6 +6,7 @@
  * ratios with the machine it ran on. Stops the broker again if it started it.
  * Scenarios: latency, throughput, drain, health, cold-start (all by default).
  */
+import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { runningPid, startBroker, stopBroker } from '../kafka/broker.js';
 import { brokerLayout, DEFAULT_BROKER } from '../kafka/layout.js';
@@ -46,14 +47,22 @@ function chosenScenarios(only: string[] | undefined): string[] {
   return names;
 }
 
+function options() {
+  try {
+    return parseArgs({
+      options: {
+        quick: { type: 'boolean', default: false },
+        only: { type: 'string', multiple: true },
+        help: { type: 'boolean', default: false },
+      },
+    }).values;
+  } catch (error) {
+    throw new UsageError(`${(error as Error).message}\n${usage}`);
+  }
+}
+
 async function main(): Promise<number> {
-  const { values } = parseArgs({
-    options: {
-      quick: { type: 'boolean', default: false },
-      only: { type: 'string', multiple: true },
-      help: { type: 'boolean', default: false },
-    },
-  });
+  const values = options();
   if (values.help) {
     console.log(usage);
     return 0;
@@ -88,7 +97,7 @@ async function main(): Promise<number> {
     sink.restore();
     await stopIfStarted();
   }
-  machine.loadAfter = (await import('node:os')).loadavg();
+  machine.loadAfter = loadavg();
   const mode = `${values.quick ? 'quick' : 'full'} run: ${scenarios.join(', ')}`;
   sink.print(renderReport({ rows, notes, machine, mode, elapsedMs: performance.now() - started }));
   return 0;
