@@ -1,0 +1,63 @@
+/**
+ * Scenario 1: a warm invocation that sends one message and waits for its acknowledgement.
+ * lambda-kafka: the produce function's handler() (begin, produce(), the EMF flush); the raw
+ * binding: produce() and its delivery report; KafkaJS: producer.send().
+ */
+import { type BenchContext, rounds, VALUE, withTopic } from './context.js';
+import { assertDelivered, lambdaEnv, produceFunction } from './lambda.js';
+import { kafkaJsProducer, messages, RawProducer } from './peers.js';
+import type { ScenarioResult } from './report.js';
+import { interleave } from './rounds.js';
+import type { StdoutSink } from './sink.js';
+import { median, quantile } from './stats.js';
+
+const WARM_UP = 20;
+
+export function runLatency(ctx: BenchContext, sink: StdoutSink): Promise<ScenarioResult> {
+  return withTopic(ctx, 'bench-latency', async (topic) => {
+    const count = rounds(ctx, 1000, 200);
+    ctx.progress(`latency: ${count} rounds of one-message invocations on ${topic}`);
+    const lambdaKafka = produceFunction(lambdaEnv(ctx, { KAFKA_TOPICS: topic }));
+    const raw = await RawProducer.connect(ctx);
+    const kafkajs = await kafkaJsProducer(ctx);
+    const one = messages(1, VALUE);
+    const event = { messages: one };
+    const timed = async (send: () => Promise<unknown>) => {
+      const started = performance.now();
+      await send();
+      return performance.now() - started;
+    };
+    const contenders = {
+      lambdaKafka: () => timed(async () => assertDelivered(await lambdaKafka.invoke(event), 1)),
+      raw: () => timed(() => raw.send(topic, one)),
+      kafkajs: () => timed(() => kafkajs.send({ topic, acks: -1, messages: one })),
+    };
+    try {
+      await interleave(WARM_UP, contenders);
+      const emfBefore = sink.emfDocuments;
+      const samples = await interleave(count, contenders, ctx.progress);
+      const emfPerInvocation = (sink.emfDocuments - emfBefore) / count;
+      const figures = (q: (s: number[]) => number) => ({
+        lambdaKafka: q(samples.lambdaKafka ?? []),
+        raw: q(samples.raw ?? []),
+        kafkajs: q(samples.kafkajs ?? []),
+      });
+      return {
+        rows: [
+          { measurement: '1-message invocation, p50', unit: 'ms ↓', values: figures(median), rounds: count },
+          {
+            measurement: '1-message invocation, p99',
+            unit: 'ms ↓',
+            values: figures((s) => quantile(s, 0.99)),
+            rounds: count,
+          },
+        ],
+        notes: [
+          `1-message invocation: lambda-kafka's figure is a whole invocation of the produce function's handler() (begin, validation, send, EMF flush: ${emfPerInvocation.toFixed(2)} EMF documents per invocation, written to /dev/null with POWERTOOLS_LOG_LEVEL=WARN); raw binding: produce() + delivery report, linger.ms=0; KafkaJS: send(). ${WARM_UP} warm-up rounds not counted; topic of 3 partitions.`,
+        ],
+      };
+    } finally {
+      await Promise.all([lambdaKafka.shutdown(), raw.close(), kafkajs.disconnect()]);
+    }
+  });
+}
