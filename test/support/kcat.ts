@@ -75,7 +75,10 @@ export async function readWithKcat(
   topic: string,
   broker = 'default',
 ): Promise<KcatMessage[]> {
-  const result = await kcat([...kcatArgs(listener, broker), '-C', '-t', topic, '-o', 'beginning', '-e', '-J', '-q'], 120_000);
+  const result = await kcat(
+    [...kcatArgs(listener, broker), '-C', '-t', topic, '-o', 'beginning', '-e', '-J', '-q'],
+    120_000,
+  );
   if (result.code !== 0) throw new Error(`kcat failed (${result.code}): ${result.stderr}`);
   return result.stdout
     .split('\n')
