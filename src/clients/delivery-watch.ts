@@ -6,8 +6,10 @@
  *
  * - Every broker connection down (statistics): stop after `brokersDownTimeoutMs` if set, else at
  *   the deadline; the cause is the refused address (unavailable).
- * - No producer id (the log, for PRODUCER_ID_STALL_MS): stop at once; nothing can be sent until the
- *   controllers are back, and the cause was known from the first failed request (unavailable).
+ * - No producer id (the log, for PRODUCER_ID_STALL_MS) for a producer that never had one: stop;
+ *   nothing can be sent until the controllers are back, and the cause was known from the first
+ *   failed request (unavailable). A producer that had one waits (a new epoch after a leader change
+ *   takes a few seconds); the cause is still named at the deadline.
  * - Brokers up but nothing acknowledged after REPLICATION_CHECK_MS: one metadata request for the
  *   pending topics; a partition without a leader or with fewer in-sync replicas than
  *   min.insync.replicas is the cause reported at the deadline (the replicas may yet come back).
@@ -31,6 +33,12 @@ export type GiveUp = 'deadline' | 'down' | 'stalled';
 
 export interface WatchOptions {
   brokersDownTimeoutMs?: number;
+  /**
+   * The producer has delivered before, so it had a producer id: failing to get a new one (after a
+   * leader change bumps the epoch) is waited out like any restart. A producer that never had one
+   * cannot send at all, and its messages fail with that cause after PRODUCER_ID_STALL_MS.
+   */
+  hasSent?: boolean;
   /** The brokers' min.insync.replicas, to recognise a partition that cannot take acks=all writes. */
   minInsyncReplicas?: number;
 }
@@ -70,7 +78,7 @@ export class DeliveryWatch {
         if (deadline.remainingMs() <= 0) return resolve('deadline');
         const limit = this.#options.brokersDownTimeoutMs;
         if (limit !== undefined && downSince !== undefined && Date.now() - downSince >= limit) return resolve('down');
-        if (this.#producerIdStalled()) return resolve('stalled');
+        if (!this.#options.hasSent && this.#producerIdStalled()) return resolve('stalled');
         if (!down && !this.#checked && Date.now() - this.#started >= REPLICATION_CHECK_MS) {
           this.#checked = true;
           void this.#checkReplication(pendingTopics(), deadline);
@@ -125,7 +133,7 @@ export class DeliveryWatch {
 
   /** Why the pending messages were not acknowledged, as far as anything says. */
   cause(outcome: GiveUp): StallCause | undefined {
-    if (outcome === 'stalled') {
+    if (outcome === 'stalled' || (outcome === 'deadline' && this.#producerIdStalled())) {
       const line = [...this.#lines()].reverse().find((l) => PRODUCER_ID.test(l.message));
       const cause = causeFromLogs(line ? [line] : []);
       return {

@@ -89,6 +89,10 @@ type Pending = (error: unknown, report?: RdKafka.DeliveryReport) => void;
 type Failed = Extract<SendResult, { ok: false }>;
 
 const NOT_ACKNOWLEDGED = 'not acknowledged before the deadline: it may still be delivered (retrying can duplicate it)';
+const NOT_ACKNOWLEDGED_YET =
+  'not acknowledged: it stays queued in the producer and may still be delivered (retrying can duplicate it)';
+/** While messages wait, flush() makes librdkafka send what is queued at once, linger or not; in slices, so none outlasts a give-up by much. */
+const FLUSH_SLICE_MS = 250;
 
 function failure(topic: string, classification: Classification, prefix = ''): SendResult {
   return {
@@ -107,6 +111,8 @@ export class ManagedProducer {
   readonly #pending = new Map<number, Pending>();
   #nextId = 0;
   #fatal: unknown;
+  /** Whether any message was ever acknowledged: a producer that has sent holds a producer id. */
+  #delivered = false;
   #created = false;
   #connected = false;
 
@@ -172,7 +178,7 @@ export class ManagedProducer {
     const watch = new DeliveryWatch(
       this.recorder,
       (topic, timeoutMs) => this.metadata(`why ${topic} is not acknowledged`, timeoutMs, { topic, allTopics: false }),
-      options,
+      { ...options, hasSent: this.#delivered },
     );
     const results: (SendResult | undefined)[] = new Array(records.length);
     const waiting = new Map<number, number>(); // opaque id → index
@@ -200,6 +206,7 @@ export class ManagedProducer {
                 }
               : failure(record.topic, classification);
           } else {
+            this.#delivered = true;
             results[index] = {
               ok: true,
               topic: record.topic,
@@ -228,7 +235,17 @@ export class ManagedProducer {
       }
     }
 
-    if (waiting.size > 0) await this.#awaitReports(waiting, allDone, deadline, watch, results, records);
+    if (waiting.size > 0) {
+      let waitingForReports = true;
+      const flushing = (async () => {
+        while (waitingForReports && waiting.size > 0 && deadline.remainingMs() > 0) {
+          await this.flush(Math.min(FLUSH_SLICE_MS, deadline.remainingMs())).catch(() => {});
+        }
+      })();
+      await this.#awaitReports(waiting, allDone, deadline, watch, results, records);
+      waitingForReports = false;
+      await flushing;
+    }
     return { results: results as SendResult[], producerBroken: producerBroken || this.#fatal !== undefined };
   }
 
@@ -249,7 +266,8 @@ export class ManagedProducer {
       ]);
       if (outcome === 'delivered') return;
       const cause = watch.cause(outcome);
-      const prefix = outcome === 'deadline' ? `${NOT_ACKNOWLEDGED}; ` : 'not sent: ';
+      // The binding cannot take queued messages back: those given up on early may still go out later.
+      const prefix = outcome === 'deadline' ? `${NOT_ACKNOWLEDGED}; ` : `${NOT_ACKNOWLEDGED_YET}; `;
       for (const [id, index] of waiting) {
         this.#pending.delete(id);
         const topic = (records[index] as ProducerRecord).topic;

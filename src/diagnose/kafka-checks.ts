@@ -189,7 +189,8 @@ export async function checkGroup(
   try {
     const deadline = Deadline.in(budget(ctx, 4000));
     const cluster = await admin.metadata(`inspecting group ${groupId}`, deadline.remainingMs());
-    const group = await observer.inspect(admin, cluster, ctx.config.topics.names, deadline);
+    const partitions = GroupObserver.partitionsOf(cluster, ctx.config.topics.names);
+    const group = await observer.inspect(admin, partitions, deadline, { withState: true });
     add(
       section,
       'pass',

@@ -29,8 +29,8 @@ const STATES = ['unknown', 'preparing-rebalance', 'completing-rebalance', 'stabl
 
 export interface GroupView {
   id: string;
-  /** From the group listing; `none` when no broker knows the group. */
-  state: string;
+  /** From the group listing (diagnose only); `none` when no broker knows the group. */
+  state?: string;
   /** The coordinator answered an offset fetch for the group. */
   coordinator: 'available';
   /** Which broker it is, as "host:port (broker id)", when librdkafka's log named it. */
@@ -39,7 +39,7 @@ export interface GroupView {
   lag: number;
 }
 
-type Partition = { topic: string; partition: number; offset?: number };
+export type Partition = { topic: string; partition: number; offset?: number };
 
 export class GroupObserver {
   readonly groupId: string;
@@ -93,38 +93,53 @@ export class GroupObserver {
     }
   }
 
-  async inspect(admin: ManagedAdmin, metadata: RdKafka.Metadata, topics: readonly string[], deadline: Deadline) {
-    const { groups } = await admin.listGroups(deadline.remainingMs());
-    const listed = groups.find((g) => g.groupId === this.groupId);
-    await this.#connect(deadline);
-    const partitions: Partition[] = metadata.topics
+  /** The partitions of `topics` in `metadata`: what the group's lag is measured over. */
+  static partitionsOf(metadata: RdKafka.Metadata, topics: readonly string[]): Partition[] {
+    return metadata.topics
       .filter((t) => topics.includes(t.name))
       .flatMap((t) => t.partitions.map((p) => ({ topic: t.name, partition: p.id })));
-    const committed = await this.#committed(partitions, deadline);
-    const latest = await this.#calls.run<{ topic: string; partition: number; offset: number }[]>(
-      'high watermarks',
-      deadline.remainingMs(),
-      (timeout, done) =>
-        admin.client.listOffsets(
-          partitions.map(({ topic, partition }) => ({ topic, partition, offset: RdKafka.OffsetSpec.LATEST })),
-          { timeout },
-          done,
-        ),
-    );
+  }
+
+  /**
+   * The group's coordinator, committed offsets and lag over `partitions`: the offset fetch and the
+   * high watermarks requested together. With `withState`, also the group's state from a group
+   * listing, which every broker answers (diagnose asks; the scheduled health check does not).
+   */
+  async inspect(
+    admin: ManagedAdmin,
+    partitions: Partition[],
+    deadline: Deadline,
+    options: { withState?: boolean } = {},
+  ): Promise<GroupView> {
+    const listing = options.withState ? admin.listGroups(deadline.remainingMs()) : undefined;
+    await this.#connect(deadline);
+    const [committed, latest] = await Promise.all([
+      this.#committed(partitions, deadline),
+      this.#calls.run<{ topic: string; partition: number; offset: number }[]>(
+        'high watermarks',
+        deadline.remainingMs(),
+        (timeout, done) =>
+          admin.client.listOffsets(
+            partitions.map(({ topic, partition }) => ({ topic, partition, offset: RdKafka.OffsetSpec.LATEST })),
+            { timeout },
+            done,
+          ),
+      ),
+    ]);
     const high = new Map(latest.map((l) => [`${l.topic}/${l.partition}`, l.offset]));
     let lag = 0;
     for (const { topic, partition, offset } of committed) {
       lag += Math.max(0, (high.get(`${topic}/${partition}`) ?? 0) - Math.max(offset ?? 0, 0));
     }
-    const state = listed ? (STATES[listed.state] ?? 'unknown') : 'none';
+    const listed = listing && (await listing).groups.find((g) => g.groupId === this.groupId);
     const broker = coordinatorOf(this.recorder, this.groupId);
     return {
       id: this.groupId,
-      state,
+      ...(listing && { state: listed ? (STATES[listed.state] ?? 'unknown') : 'none' }),
       coordinator: 'available',
       ...(broker && { coordinatorBroker: broker }),
       lag,
-    } satisfies GroupView;
+    };
   }
 
   close(timeoutMs: number): Promise<void> {

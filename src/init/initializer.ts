@@ -33,7 +33,7 @@ import { CircuitBreaker } from '../retry/breaker.js';
 import type { Deadline } from '../retry/deadline.js';
 import { CertificateValidator } from '../ssl/validator.js';
 import { retryInitialisation } from './attempts.js';
-import { GroupObserver } from './group.js';
+import { GroupObserver, type Partition } from './group.js';
 import { buildHealthStatus, type HealthStatus } from './health.js';
 import { Invocation, type InvocationContext } from './invocation.js';
 import { type ProbeResult, probeCluster } from './probe.js';
@@ -119,6 +119,8 @@ export class KafkaInitializer {
   #observer: GroupObserver | undefined;
   /** Every broker this environment has seen, by id, to name one that has gone. */
   readonly #knownBrokers = new Map<number, string>();
+  /** The configured topics' partitions, as the last health check found them. */
+  readonly #partitions: Partition[] = [];
 
   constructor(options: KafkaInitializerOptions = {}) {
     this.#env = options.env ?? process.env;
@@ -454,6 +456,7 @@ export class KafkaInitializer {
         deadline: invocation.deadline.cappedAt(config.init.coordinatorWaitTimeoutMs),
         recorders: this.#recorders.all(),
         knownBrokers: this.#knownBrokers,
+        partitions: this.#partitions,
         ...(this.#observer && { observer: this.#observer }),
       });
     } catch (error) {

@@ -11,7 +11,7 @@ import type { ClientLogRecorder } from '../observability/client-log.js';
 import type { Deadline } from '../retry/deadline.js';
 import { explainTlsFailure } from '../ssl/tls-causes.js';
 import { assessCluster, type ClusterAssessment } from './cluster-health.js';
-import type { GroupObserver, GroupView } from './group.js';
+import { GroupObserver, type GroupView, type Partition } from './group.js';
 
 export interface ProbeResult {
   ok: boolean;
@@ -32,10 +32,27 @@ export interface ProbeContext {
   observer?: GroupObserver;
   /** Brokers seen by this environment, by id: updated here, used to name one that is gone. */
   knownBrokers: Map<number, string>;
+  /** The configured topics' partitions the last probe found: updated here, so the next one asks about the group at once. */
+  partitions: Partition[];
 }
 
 export async function probeCluster(admin: ManagedAdmin, config: KafkaConfig, ctx: ProbeContext): Promise<ProbeResult> {
   const started = Date.now();
+  const observer = ctx.observer;
+  // The group is asked about at the same time as the metadata, over the partitions the last probe
+  // found; only the first probe of an environment waits for the metadata to know them.
+  const inspect = (partitions: Partition[]) =>
+    (observer as GroupObserver).inspect(admin, partitions, ctx.deadline).catch((error: unknown) => {
+      // The observer's log says why the coordinator did not answer (FindCoordinator errors).
+      const recentLogs = (observer as GroupObserver).recorder.recent(started);
+      throw new KafkaOperationError(
+        `health check: consumer group ${(observer as GroupObserver).groupId}`,
+        classifyKafkaError(error, { recentLogs }),
+        { cause: error },
+      );
+    });
+  const early = observer && ctx.partitions.length > 0 ? inspect(ctx.partitions) : undefined;
+  early?.catch(() => {});
   const metadata = await admin.metadataWhenReachable('health check: metadata', {
     deadline: ctx.deadline,
     recorders: ctx.recorders,
@@ -45,6 +62,8 @@ export async function probeCluster(admin: ManagedAdmin, config: KafkaConfig, ctx
   const topics = metadata.topics.map((t) => t.name);
   const missingTopics = config.topics.names.filter((name) => !topics.includes(name));
   for (const broker of metadata.brokers) ctx.knownBrokers.set(broker.id, `${broker.host}:${broker.port}`);
+  const partitions = GroupObserver.partitionsOf(metadata, config.topics.names);
+  ctx.partitions.splice(0, ctx.partitions.length, ...partitions);
   const result: ProbeResult = {
     ok: missingTopics.length === 0,
     at: new Date(started).toISOString(),
@@ -57,21 +76,7 @@ export async function probeCluster(admin: ManagedAdmin, config: KafkaConfig, ctx
       known: ctx.knownBrokers,
     }),
   };
-  if (ctx.observer) {
-    const observer = ctx.observer;
-    const since = Date.now();
-    result.group = await observer.inspect(admin, metadata, config.topics.names, ctx.deadline).catch((error) => {
-      // The observer's log says why the coordinator did not answer (FindCoordinator errors).
-      const recentLogs = observer.recorder.recent(since);
-      throw new KafkaOperationError(
-        `health check: consumer group ${observer.groupId}`,
-        classifyKafkaError(error, { recentLogs }),
-        {
-          cause: error,
-        },
-      );
-    });
-  }
+  if (observer) result.group = await (early ?? inspect(partitions));
   if (missingTopics.length > 0) result.error = `topics missing: ${missingTopics.join(', ')}`;
   result.durationMs = Date.now() - started;
   return result;
