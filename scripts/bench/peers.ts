@@ -51,14 +51,18 @@ export class RawProducer {
 
   /**
    * Queues every message, then waits for all their delivery reports. With `flush`, flush() follows
-   * the queueing: librdkafka then sends what is queued at once, whatever linger.ms says.
+   * the queueing (librdkafka then sends what is queued at once, whatever linger.ms says) and the send
+   * also waits for flush() to return, as an invocation must: a call left running holds one of libuv's
+   * pool threads after the answer (with background polling flush() returns in 10 ms steps).
    */
   send(topic: string, messages: readonly Message[], flush = false): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
+    const delivered = new Promise<void>((resolve, reject) => {
       const batch: Batch = { remaining: messages.length, resolve, reject };
       for (const message of messages) this.client.produce(topic, null, Buffer.from(message.value), null, null, batch);
-      if (flush) this.client.flush(30_000, () => {});
     });
+    if (!flush) return delivered;
+    const flushed = new Promise<void>((resolve) => this.client.flush(30_000, () => resolve()));
+    return Promise.all([delivered, flushed]).then(() => {});
   }
 
   close(): Promise<void> {

@@ -85,14 +85,17 @@ export interface SendOutcome {
   producerBroken: boolean;
 }
 
-type Pending = (error: unknown, report?: RdKafka.DeliveryReport) => void;
+/** One send's messages: ids first .. first+size-1, in the order of its records. */
+interface Batch {
+  first: number;
+  size: number;
+  report(index: number, error: unknown, report: RdKafka.DeliveryReport): void;
+}
 type Failed = Extract<SendResult, { ok: false }>;
 
 const NOT_ACKNOWLEDGED = 'not acknowledged before the deadline: it may still be delivered (retrying can duplicate it)';
 const NOT_ACKNOWLEDGED_YET =
   'not acknowledged: it stays queued in the producer and may still be delivered (retrying can duplicate it)';
-/** While messages wait, flush() makes librdkafka send what is queued at once, linger or not; in slices, so none outlasts a give-up by much. */
-const FLUSH_SLICE_MS = 250;
 
 function failure(topic: string, classification: Classification, prefix = ''): SendResult {
   return {
@@ -108,7 +111,8 @@ export class ManagedProducer {
   readonly client: RdKafka.Producer;
   readonly recorder: ClientLogRecorder;
   readonly #calls: NativeCalls;
-  readonly #pending = new Map<number, Pending>();
+  /** The sends waiting for reports; a report's opaque is its message's id, and a send holds a range of ids. */
+  readonly #batches = new Set<Batch>();
   #nextId = 0;
   #fatal: unknown;
   /** Whether any message was ever acknowledged: a producer that has sent holds a producer id. */
@@ -126,10 +130,13 @@ export class ManagedProducer {
       recorder.error(`Error: ${error.message}`, { fac: 'ERROR' });
     });
     this.client.on('delivery-report', (error, report) => {
-      const settle = this.#pending.get(report?.opaque as number);
-      if (!settle) return;
-      this.#pending.delete(report.opaque as number);
-      settle(error, report);
+      const id = report?.opaque as number;
+      for (const batch of this.#batches) {
+        if (id >= batch.first && id < batch.first + batch.size) {
+          batch.report(id - batch.first, error, report);
+          return;
+        }
+      }
     });
   }
 
@@ -181,105 +188,89 @@ export class ManagedProducer {
       { ...options, hasSent: this.#delivered },
     );
     const results: (SendResult | undefined)[] = new Array(records.length);
-    const waiting = new Map<number, number>(); // opaque id → index
+    let waiting = 0;
     let producerBroken = false;
     let done: () => void = () => {};
     const allDone = new Promise<void>((resolve) => {
       done = resolve;
     });
-
+    const batch: Batch = {
+      first: this.#nextId,
+      size: records.length,
+      report: (index, error, report) => {
+        if (results[index] !== undefined) return;
+        const topic = (records[index] as ProducerRecord).topic;
+        if (error) {
+          const classification = classifyKafkaError(error, { recentLogs: this.recorder.recent(started) });
+          if (classification.kind === 'fatal') producerBroken = true;
+          // A delivery timeout while no broker connection is open: the brokers being down is the cause.
+          const down = classification.code === -192 ? watch.downCause() : undefined;
+          results[index] = down
+            ? { ...(failure(topic, down.classification, 'not delivered in time: ') as Failed), unavailable: true }
+            : failure(topic, classification);
+        } else {
+          this.#delivered = true;
+          results[index] = { ok: true, topic, partition: report.partition, offset: String(report.offset) };
+        }
+        if (--waiting === 0) done();
+      },
+    };
+    this.#nextId += records.length;
+    this.#batches.add(batch);
     for (const [index, record] of records.entries()) {
-      const id = this.#nextId++;
-      const headers = record.headers && Object.entries(record.headers).map(([name, value]) => ({ [name]: value }));
       try {
-        this.#pending.set(id, (error, report) => {
-          waiting.delete(id);
-          if (error) {
-            const classification = classifyKafkaError(error, { recentLogs: this.recorder.recent(started) });
-            if (classification.kind === 'fatal') producerBroken = true;
-            // A delivery timeout while no broker connection is open: the brokers being down is the cause.
-            const down = classification.code === -192 ? watch.downCause() : undefined;
-            results[index] = down
-              ? {
-                  ...(failure(record.topic, down.classification, 'not delivered in time: ') as Failed),
-                  unavailable: true,
-                }
-              : failure(record.topic, classification);
-          } else {
-            this.#delivered = true;
-            results[index] = {
-              ok: true,
-              topic: record.topic,
-              partition: report?.partition ?? -1,
-              offset: String(report?.offset),
-            };
-          }
-          if (waiting.size === 0) done();
-        });
-        waiting.set(id, index);
         this.client.produce(
           record.topic,
           record.partition ?? null,
           typeof record.value === 'string' ? Buffer.from(record.value) : record.value,
           record.key ?? null,
           null,
-          id,
-          headers,
+          batch.first + index,
+          record.headers && Object.entries(record.headers).map(([name, value]) => ({ [name]: value })),
         );
+        waiting++;
       } catch (error) {
-        this.#pending.delete(id);
-        waiting.delete(id);
         const classification = classifyKafkaError(error);
         if (classification.kind === 'fatal') producerBroken = true;
         results[index] = failure(record.topic, classification);
       }
     }
-
-    if (waiting.size > 0) {
-      let waitingForReports = true;
-      const flushing = (async () => {
-        while (waitingForReports && waiting.size > 0 && deadline.remainingMs() > 0) {
-          await this.flush(Math.min(FLUSH_SLICE_MS, deadline.remainingMs())).catch(() => {});
-        }
-      })();
-      await this.#awaitReports(waiting, allDone, deadline, watch, results, records);
-      waitingForReports = false;
-      await flushing;
+    try {
+      if (waiting > 0) await this.#awaitReports(results, allDone, deadline, watch, records);
+    } finally {
+      this.#batches.delete(batch);
     }
     return { results: results as SendResult[], producerBroken: producerBroken || this.#fatal !== undefined };
   }
 
   /** Waits for the pending reports; when the watch gives up (deadline, brokers down, no producer id), fails the rest with its cause. */
   async #awaitReports(
-    waiting: Map<number, number>,
+    results: (SendResult | undefined)[],
     allDone: Promise<void>,
     deadline: Deadline,
     watch: DeliveryWatch,
-    results: (SendResult | undefined)[],
     records: readonly ProducerRecord[],
   ): Promise<void> {
-    const pendingTopics = () => [...new Set([...waiting.values()].map((i) => (records[i] as ProducerRecord).topic))];
+    const pending = () => records.flatMap((record, index) => (results[index] === undefined ? [record.topic] : []));
     try {
       const outcome = await Promise.race([
         allDone.then(() => 'delivered' as const),
-        watch.giveUp(deadline, pendingTopics),
+        watch.giveUp(deadline, () => [...new Set(pending())]),
       ]);
       if (outcome === 'delivered') return;
       const cause = watch.cause(outcome);
       // The binding cannot take queued messages back: those given up on early may still go out later.
       const prefix = outcome === 'deadline' ? `${NOT_ACKNOWLEDGED}; ` : `${NOT_ACKNOWLEDGED_YET}; `;
-      for (const [id, index] of waiting) {
-        this.#pending.delete(id);
-        const topic = (records[index] as ProducerRecord).topic;
+      for (const [index, record] of records.entries()) {
+        if (results[index] !== undefined) continue;
         results[index] = cause
           ? {
-              ...(failure(topic, cause.classification, prefix) as Failed),
+              ...(failure(record.topic, cause.classification, prefix) as Failed),
               retriable: true,
               ...(cause.unavailable && { unavailable: true }),
             }
-          : { ok: false, topic, error: NOT_ACKNOWLEDGED, errorName: 'DEADLINE', retriable: true };
+          : { ok: false, topic: record.topic, error: NOT_ACKNOWLEDGED, errorName: 'DEADLINE', retriable: true };
       }
-      waiting.clear();
     } finally {
       watch.stop();
     }
