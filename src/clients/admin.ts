@@ -9,7 +9,7 @@ import type { ClientLogRecorder } from '../observability/client-log.js';
 import type { NativeCalls } from './native.js';
 import type { ManagedProducer } from './producer.js';
 import { adminProperties } from './properties.js';
-import { type MetadataClient, metadataWhenReachable, type WaitContext } from './wait.js';
+import { inSlices, type MetadataClient, metadataWhenReachable, type WaitContext } from './wait.js';
 
 type AdminClient = RdKafka.IAdminClient &
   MetadataClient & {
@@ -53,13 +53,25 @@ export class ManagedAdmin {
     return new ManagedAdmin(client, producer.recorder, calls, true);
   }
 
-  /** Cluster metadata, waiting for a reachable broker in slices until `ctx.deadline`. */
-  metadataWhenReachable(operation: string, ctx: Omit<WaitContext, 'calls'>, topic?: string): Promise<RdKafka.Metadata> {
-    return metadataWhenReachable(
-      this.client,
-      { operation, ...(topic !== undefined && { topic }) },
-      { ...ctx, calls: this.#calls },
-    );
+  /**
+   * Cluster metadata, waiting for a reachable broker in slices until `ctx.deadline`: every topic,
+   * or with `allTopics: false` only the brokers (and topics this client has produced to).
+   */
+  metadataWhenReachable(
+    operation: string,
+    ctx: Omit<WaitContext, 'calls'>,
+    options: { allTopics?: boolean } = {},
+  ): Promise<RdKafka.Metadata> {
+    return metadataWhenReachable(this.client, { operation, ...options }, { ...ctx, calls: this.#calls });
+  }
+
+  /**
+   * `topics` described (partitions, leaders, replicas and in-sync replicas, an error for each one
+   * missing or denied), waiting for a reachable broker in slices until `ctx.deadline`. Cheaper than
+   * metadata: one request about these topics only, and nothing about the others converted for JS.
+   */
+  describeTopicsWhenReachable(operation: string, topics: string[], ctx: Omit<WaitContext, 'calls'>) {
+    return inSlices(operation, { ...ctx, calls: this.#calls }, (timeoutMs) => this.describeTopics(topics, timeoutMs));
   }
 
   /** One metadata request of at most `timeoutMs`. */

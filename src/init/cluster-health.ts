@@ -36,6 +36,41 @@ function describeBroker(id: number, known: ReadonlyMap<number, string>): string 
   return address ? `broker ${id} (${address})` : `broker ${id}`;
 }
 
+/**
+ * Topic descriptions as metadata of those topics: the brokers are the ones the answer gave an
+ * address for (librdkafka names a replica that the cluster does not list by its id alone). Topics
+ * described with an error (missing, not authorised) are left out and returned apart.
+ */
+export function metadataOfDescriptions(descriptions: readonly RdKafka.TopicDescription[]): {
+  metadata: RdKafka.Metadata;
+  failed: { name: string; error: unknown }[];
+} {
+  const brokers = new Map<number, RdKafka.BrokerMetadata>();
+  const ids = (nodes: readonly RdKafka.Node[]) => {
+    for (const node of nodes) if (node.host) brokers.set(node.id, { id: node.id, host: node.host, port: node.port });
+    return nodes.map((node) => node.id);
+  };
+  const topics: RdKafka.TopicMetadata[] = [];
+  const failed: { name: string; error: unknown }[] = [];
+  for (const description of descriptions) {
+    if (description.error) {
+      failed.push({ name: description.name, error: description.error });
+      continue;
+    }
+    topics.push({
+      name: description.name,
+      partitions: description.partitions.map((p) => ({
+        id: p.partition,
+        leader: p.leader ? (ids([p.leader])[0] as number) : -1,
+        replicas: ids(p.replicas),
+        isrs: ids(p.isr),
+      })),
+    });
+  }
+  const metadata = { orig_broker_id: -1, orig_broker_name: '', brokers: [...brokers.values()], topics };
+  return { metadata, failed };
+}
+
 export function assessCluster(metadata: RdKafka.Metadata, expect: ClusterExpectations): ClusterAssessment {
   const live = new Set(metadata.brokers.map((b) => b.id));
   const findings: ClusterFinding[] = [];

@@ -1,25 +1,29 @@
 /**
  * The scheduled health check's own probes, run fresh every time (the stages are memoised, a
- * health check must not be): metadata, the configured topics, and the group's coordinator and
- * lag. It reuses the environment's clients: no new client or connection once warm.
+ * health check must not be): the configured topics as the cluster describes them (leaders,
+ * replicas, in-sync replicas), and the group's coordinator and lag, asked at the same time. It
+ * reuses the environment's clients: no new client or connection once warm. The topics are
+ * described rather than read from all-topic metadata: one request about them only (the binding
+ * spends milliseconds converting every topic of a cluster for JS, on every call).
  */
 import type { ManagedAdmin } from '../clients/admin.js';
 import type { KafkaConfig } from '../config/load.js';
-import { classifyKafkaError } from '../errors/classify.js';
-import { KafkaOperationError } from '../errors/errors.js';
+import { type Classification, classifyKafkaError } from '../errors/classify.js';
+import { causeLine, KafkaOperationError } from '../errors/errors.js';
 import type { ClientLogRecorder } from '../observability/client-log.js';
 import type { Deadline } from '../retry/deadline.js';
 import { explainTlsFailure } from '../ssl/tls-causes.js';
-import { assessCluster, type ClusterAssessment } from './cluster-health.js';
+import { assessCluster, type ClusterAssessment, metadataOfDescriptions } from './cluster-health.js';
 import { GroupObserver, type GroupView, type Partition } from './group.js';
 
 export interface ProbeResult {
   ok: boolean;
   at: string;
   durationMs: number;
+  /** How many of KAFKA_TOPICS the cluster described. */
   topics?: number;
   missingTopics?: string[];
-  /** Brokers, and the configured topics' replication, as the metadata shows them. */
+  /** The configured topics' replication, and the brokers that hold them, as the cluster describes them. */
   cluster?: ClusterAssessment;
   group?: GroupView;
   error?: string;
@@ -39,8 +43,8 @@ export interface ProbeContext {
 export async function probeCluster(admin: ManagedAdmin, config: KafkaConfig, ctx: ProbeContext): Promise<ProbeResult> {
   const started = Date.now();
   const observer = ctx.observer;
-  // The group is asked about at the same time as the metadata, over the partitions the last probe
-  // found; only the first probe of an environment waits for the metadata to know them.
+  // The group is asked about at the same time as the topics, over the partitions the last probe
+  // found; only the first probe of an environment waits for the topics' description to know them.
   const inspect = (partitions: Partition[]) =>
     (observer as GroupObserver).inspect(admin, partitions, ctx.deadline).catch((error: unknown) => {
       // The observer's log says why the coordinator did not answer (FindCoordinator errors).
@@ -53,22 +57,30 @@ export async function probeCluster(admin: ManagedAdmin, config: KafkaConfig, ctx
     });
   const early = observer && ctx.partitions.length > 0 ? inspect(ctx.partitions) : undefined;
   early?.catch(() => {});
-  const metadata = await admin.metadataWhenReachable('health check: metadata', {
+  const wait = {
     deadline: ctx.deadline,
     recorders: ctx.recorders,
     // A broker certificate replaced since the stages ran is named as the stages would name it.
-    explain: (cause, deadline) => explainTlsFailure(cause, config, deadline),
-  });
-  const topics = metadata.topics.map((t) => t.name);
-  const missingTopics = config.topics.names.filter((name) => !topics.includes(name));
+    explain: (cause: Classification, deadline: Deadline) => explainTlsFailure(cause, config, deadline),
+  };
+  const names = config.topics.names;
+  const { metadata, failed } =
+    names.length > 0
+      ? metadataOfDescriptions(await admin.describeTopicsWhenReachable('health check: topics', [...names], wait))
+      : {
+          metadata: await admin.metadataWhenReachable('health check: metadata', wait, { allTopics: false }),
+          failed: [],
+        };
+  const missingTopics = failed.filter((t) => classifyKafkaError(t.error).code === 3).map((t) => t.name);
+  const denied = failed.filter((t) => !missingTopics.includes(t.name));
   for (const broker of metadata.brokers) ctx.knownBrokers.set(broker.id, `${broker.host}:${broker.port}`);
-  const partitions = GroupObserver.partitionsOf(metadata, config.topics.names);
+  const partitions = GroupObserver.partitionsOf(metadata, names);
   ctx.partitions.splice(0, ctx.partitions.length, ...partitions);
   const result: ProbeResult = {
-    ok: missingTopics.length === 0,
+    ok: failed.length === 0,
     at: new Date(started).toISOString(),
     durationMs: 0,
-    topics: topics.filter((name) => !name.startsWith('__')).length,
+    topics: metadata.topics.length,
     missingTopics,
     cluster: assessCluster(metadata, {
       topics: config.topics.names,
@@ -77,7 +89,11 @@ export async function probeCluster(admin: ManagedAdmin, config: KafkaConfig, ctx
     }),
   };
   if (observer) result.group = await (early ?? inspect(partitions));
-  if (missingTopics.length > 0) result.error = `topics missing: ${missingTopics.join(', ')}`;
+  const errors = [
+    ...(missingTopics.length > 0 ? [`topics missing: ${missingTopics.join(', ')}`] : []),
+    ...denied.map((t) => `topic ${t.name}: ${causeLine(classifyKafkaError(t.error))}`),
+  ];
+  if (errors.length > 0) result.error = errors.join('; ');
   result.durationMs = Date.now() - started;
   return result;
 }

@@ -4,7 +4,7 @@ import { stopBroker } from '../../scripts/kafka/broker.js';
 import type { HealthStatus } from '../../src/init/health.js';
 import { startTestBroker, useBroker } from '../support/brokers.js';
 import { envFor } from '../support/env.js';
-import { createTopic, uniqueName } from '../support/kafka.js';
+import { createTopic, deleteTopic, uniqueName } from '../support/kafka.js';
 import { emf, handlerEnvironment, logLines } from '../support/lambda.js';
 
 const broker = useBroker('health');
@@ -52,5 +52,31 @@ describe('the health-check handler', () => {
     ).toBe(true);
 
     expect(back.value?.status, JSON.stringify(back.value?.reasons)).not.toBe('unhealthy');
+  });
+
+  it('names a configured topic deleted after the environment started, and the partitions it reads', async () => {
+    // Prepare
+    const kept = uniqueName('health-kept');
+    const doomed = uniqueName('health-doomed');
+    await createTopic(kept, 2, 'health');
+    await createTopic(doomed, 1, 'health');
+    const lambda = await handlerEnvironment('handlers/health-check.ts', {
+      ...envFor('PLAINTEXT', broker()),
+      KAFKA_TOPICS: `${kept},${doomed}`,
+      KAFKA_COORDINATOR_WAIT_TIMEOUT: '5',
+    });
+
+    // Act
+    const before = await lambda.invoke<HealthStatus>({}, 30_000);
+    await deleteTopic(doomed, 'health');
+    const after = await lambda.invoke<HealthStatus>({}, 30_000);
+
+    // Assess
+    expect(before.value?.status, JSON.stringify(before.value?.reasons)).toBe('healthy');
+    expect(before.value?.statistics.last_probe).toMatchObject({ ok: true, topics: 2, missingTopics: [] });
+    expect(before.value?.statistics.last_probe?.cluster?.brokers).toEqual([1]);
+    expect(after.value?.status).toBe('unhealthy');
+    expect(after.value?.reasons).toContain(`health check failed: topics missing: ${doomed}`);
+    expect(after.value?.statistics.last_probe).toMatchObject({ ok: false, topics: 1, missingTopics: [doomed] });
   });
 });

@@ -1,0 +1,11 @@
+import kafka from '@confluentinc/kafka-javascript';
+const { RdKafka } = kafka;
+const p = new RdKafka.Producer({ 'bootstrap.servers': '127.0.0.1:19092' });
+await new Promise((r, j) => p.connect({ timeout: 5000 }, (e) => (e ? j(e) : r(0))));
+const one = () => new Promise((r, j) => p.getMetadata({ timeout: 5000, topic: 'hp-exp-topic' }, (e, m) => (e ? j(e) : r(m))));
+for (let i = 0; i < 20; i++) await one();
+await new Promise((r) => setTimeout(r, 200));
+process.stderr.write('MARK-START\n');
+const s = performance.now(); await one(); const d = performance.now() - s;
+process.stderr.write(`MARK-END ${d.toFixed(2)}\n`);
+p.disconnect(); setTimeout(() => process.exit(0), 300);
