@@ -10,6 +10,12 @@ import { ConnectionStatistics } from './connection-stats.js';
 import { type Log, silentLog } from './log.js';
 
 const DEFAULT_CAPACITY = 200;
+/**
+ * A line identical to the one before it is forwarded at most this often: while every broker is
+ * down the binding repeats "all broker connections are down" on every connection attempt (tens a
+ * second), which would fill the log and push the lines that explain it out of the kept ones.
+ */
+const REPEAT_LOG_INTERVAL_MS = 1000;
 
 /**
  * librdkafka's lines that each report a failed (or unexpectedly closed) broker connection, at once;
@@ -45,6 +51,9 @@ export class ClientLogRecorder {
   #logged = 0;
   #fromStatistics = 0;
   #reported = 0;
+  /** When a line was last forwarded, and how many identical repeats were held back since. */
+  #forwardedAt = 0;
+  #heldBack = 0;
 
   /** `log` may be a function: the log to use at the moment a line arrives (see ClientRecorders). */
   constructor(client: string, log: Log | (() => Log) = silentLog, options: RecorderOptions = {}) {
@@ -54,18 +63,33 @@ export class ClientLogRecorder {
   }
 
   #record(level: keyof Log, message: string, extra?: Extra): void {
-    const line: ClientLogLine = { message, timestamp: Date.now() };
-    if (extra?.fac) line.facility = extra.fac;
-    this.#lines.push(line);
-    if (this.#lines.length > (this.#options.capacity ?? DEFAULT_CAPACITY)) this.#lines.shift();
+    const now = Date.now();
+    const previous = this.#lines.at(-1);
+    const repeat = previous !== undefined && previous.message === message && previous.facility === extra?.fac;
+    // A repeat is kept as one line seen last now, so that it cannot crowd out the others.
+    const line: ClientLogLine = repeat ? previous : { message, timestamp: now };
+    if (repeat) line.timestamp = now;
+    else {
+      if (extra?.fac) line.facility = extra.fac;
+      this.#lines.push(line);
+      if (this.#lines.length > (this.#options.capacity ?? DEFAULT_CAPACITY)) this.#lines.shift();
+    }
     if (this.#muted) return;
     // The binding repeats librdkafka's failures as error events (facility ERROR): counted once, from the log line.
     if (extra?.fac !== 'ERROR') this.#countFailures(this.#logged + connectionFailures(message), this.#fromStatistics);
+    if (!repeat) this.#heldBack = 0;
+    else if (now - this.#forwardedAt < REPEAT_LOG_INTERVAL_MS) {
+      this.#heldBack++;
+      return;
+    }
+    const forwarded = this.#heldBack > 0 ? `${message} (and ${this.#heldBack} identical line(s) before it)` : message;
+    this.#heldBack = 0;
+    this.#forwardedAt = now;
     // ERROR is for what needs a person: a broker that is down or restarting is WARN (the metric and
     // its alarm count those); credentials, certificates, permissions stay ERROR.
     const cause = level === 'error' ? causeFromLogs([line]) : undefined;
     const logged = level === 'error' && (!cause || cause.kind === 'transient') ? 'warn' : level;
-    this.#log()[logged](message, { client: this.#client, ...(extra?.fac && { facility: extra.fac }) });
+    this.#log()[logged](forwarded, { client: this.#client, ...(extra?.fac && { facility: extra.fac }) });
   }
 
   /**

@@ -1,6 +1,7 @@
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { Secret } from '../../src/config/secret.js';
+import { ClientLogRecorder } from '../../src/observability/client-log.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { KafkaMetrics, METRIC_NAMES } from '../../src/observability/metrics.js';
 import { Redactor } from '../../src/observability/redact.js';
@@ -104,5 +105,51 @@ describe('KafkaMetrics', () => {
     });
     expect(documents[1]).not.toHaveProperty('consumer_init_attempts');
     expect(metrics.total(METRIC_NAMES.consumerInitAttempts)).toBe(2);
+  });
+});
+
+describe('ClientLogRecorder', () => {
+  function recorder() {
+    const forwarded: string[] = [];
+    const log = {
+      debug: () => {},
+      info: () => {},
+      warn: (m: string) => forwarded.push(m),
+      error: (m: string) => forwarded.push(m),
+    };
+    return { forwarded, recorder: new ClientLogRecorder('producer', log, { capacity: 5 }) };
+  }
+
+  it('forwards a line repeated back to back once a second, with the number held back, and keeps it as one line', () => {
+    // Prepare
+    vi.useFakeTimers({ now: 0 });
+    const { forwarded, recorder: r } = recorder();
+    r.warn('Connect to ipv4#10.0.0.1:9092 failed: Connection refused');
+
+    // Act
+    for (let i = 0; i < 40; i++) {
+      r.error('Error: all broker connections are down', { fac: 'ERROR' });
+      vi.advanceTimersByTime(50);
+    }
+    vi.useRealTimers();
+
+    // Assess
+    expect(forwarded).toEqual([
+      'Connect to ipv4#10.0.0.1:9092 failed: Connection refused',
+      'Error: all broker connections are down',
+      'Error: all broker connections are down (and 19 identical line(s) before it)',
+    ]);
+    // The explaining line is still among the kept ones (capacity 5), and the repeat's time is its last.
+    expect(r.recent().map((l) => l.message)).toEqual([
+      'Connect to ipv4#10.0.0.1:9092 failed: Connection refused',
+      'Error: all broker connections are down',
+    ]);
+    expect(r.recent(1900)).toHaveLength(1);
+  });
+
+  it('forwards different lines as they come', () => {
+    const { forwarded, recorder: r } = recorder();
+    for (const m of ['a', 'b', 'a', 'b']) r.warn(m);
+    expect(forwarded).toEqual(['a', 'b', 'a', 'b']);
   });
 });
