@@ -3,9 +3,10 @@
  * until asked), or sharing a producer's connections (AdminClient.createFrom). Its requests each
  * hold a pool thread until they answer or time out, so each goes through NativeCalls.
  */
-import { RdKafka } from '@confluentinc/kafka-javascript';
+import type { RdKafka } from '@confluentinc/kafka-javascript';
 import type { KafkaConfig } from '../config/load.js';
 import type { ClientLogRecorder } from '../observability/client-log.js';
+import { rdkafka } from './binding.js';
 import type { NativeCalls } from './native.js';
 import type { ManagedProducer } from './producer.js';
 import { adminProperties } from './properties.js';
@@ -41,7 +42,7 @@ export class ManagedAdmin {
 
   /** A client of its own: created at once, connecting in the background. */
   static standalone(config: KafkaConfig, recorder: ClientLogRecorder, calls: NativeCalls): ManagedAdmin {
-    const client = RdKafka.AdminClient.create(adminProperties(config) as RdKafka.GlobalConfig) as AdminClient;
+    const client = rdkafka.AdminClient.create(adminProperties(config) as RdKafka.GlobalConfig) as AdminClient;
     recorder.follow(client);
     client.on('event.error', (error) => recorder.error(`Error: ${error.message}`, { fac: 'ERROR' }));
     return new ManagedAdmin(client, recorder, calls, false);
@@ -49,7 +50,7 @@ export class ManagedAdmin {
 
   /** An admin client over `producer`'s connections: no new connection, no new thread. */
   static sharing(producer: ManagedProducer, calls: NativeCalls): ManagedAdmin {
-    const client = RdKafka.AdminClient.createFrom(producer.client) as AdminClient;
+    const client = rdkafka.AdminClient.createFrom(producer.client) as AdminClient;
     return new ManagedAdmin(client, producer.recorder, calls, true);
   }
 

@@ -8,13 +8,15 @@
  * asynchronous (a synchronous one waits for a missing coordinator for socket.timeout.ms), and its
  * result is served by polling, which also keeps the group session alive.
  */
-import { RdKafka } from '@confluentinc/kafka-javascript';
+import type { RdKafka } from '@confluentinc/kafka-javascript';
 import { librdkafkaProperties } from '../config/librdkafka.js';
 import type { KafkaConfig } from '../config/load.js';
 import { AttemptTimeoutError } from '../errors/errors.js';
 import type { ClientLogRecorder } from '../observability/client-log.js';
 import { STATISTICS_INTERVAL_MS } from '../observability/connection-stats.js';
+import { rdkafka } from './binding.js';
 import type { NativeCalls } from './native.js';
+import { COMMON_OVERRIDES } from './properties.js';
 
 export type KafkaMessage = RdKafka.Message;
 export interface TopicPartitionOffset {
@@ -65,12 +67,13 @@ export class ManagedConsumer {
     this.#calls = calls;
     this.groupId = config.consumer.groupId as string;
     this.topics = topics;
-    this.client = new RdKafka.KafkaConsumer(
+    this.client = new rdkafka.KafkaConsumer(
       {
         ...librdkafkaProperties(config, 'consumer'),
         'enable.auto.commit': false,
         'socket.connection.setup.timeout.ms': 10_000,
-        'reconnect.backoff.max.ms': 2000,
+        'reconnect.backoff.ms': COMMON_OVERRIDES['reconnect.backoff.ms'],
+        'reconnect.backoff.max.ms': COMMON_OVERRIDES['reconnect.backoff.max.ms'],
         'statistics.interval.ms': STATISTICS_INTERVAL_MS,
         // Group protocol events are how a join that never completes gets explained (FindCoordinator answers).
         debug: 'cgrp',
@@ -86,7 +89,7 @@ export class ManagedConsumer {
       recorder.error(`Error: ${error.message}`, { fac: 'ERROR' }),
     );
     this.client.on('rebalance', (err: { code: number }, assignment: { topic: string; partition: number }[]) => {
-      if (err.code === RdKafka.CODES.ERRORS.ERR__ASSIGN_PARTITIONS) {
+      if (err.code === rdkafka.CODES.ERRORS.ERR__ASSIGN_PARTITIONS) {
         this.#assignments++;
         return;
       }

@@ -9,12 +9,13 @@
  * metadata asked for in slices on it (wait.ts): its connections carry on between slices and across
  * attempts, and the log can end the wait as soon as it names a cause.
  */
-import { RdKafka } from '@confluentinc/kafka-javascript';
+import type { RdKafka } from '@confluentinc/kafka-javascript';
 import type { KafkaConfig } from '../config/load.js';
 import { type Classification, classifyKafkaError } from '../errors/classify.js';
 import { causeLine } from '../errors/errors.js';
 import type { ClientLogRecorder } from '../observability/client-log.js';
 import type { Deadline } from '../retry/deadline.js';
+import { rdkafka } from './binding.js';
 import { DeliveryWatch } from './delivery-watch.js';
 import type { NativeCalls } from './native.js';
 import { producerProperties } from './properties.js';
@@ -107,12 +108,19 @@ function failure(topic: string, classification: Classification, prefix = ''): Se
   };
 }
 
+/** The binding's header list: one single-key object per header; none for an empty record. */
+function headerList(headers: Record<string, string | Buffer>): { [name: string]: string | Buffer }[] | undefined {
+  const list = Object.keys(headers).map((name) => ({ [name]: headers[name] as string | Buffer }));
+  return list.length > 0 ? list : undefined;
+}
+
 export class ManagedProducer {
   readonly client: RdKafka.Producer;
   readonly recorder: ClientLogRecorder;
   readonly #calls: NativeCalls;
   /** The sends waiting for reports; a report's opaque is its message's id, and a send holds a range of ids. */
   readonly #batches = new Set<Batch>();
+  #lastBatch: Batch | undefined;
   #nextId = 0;
   #fatal: unknown;
   /** Whether any message was ever acknowledged: a producer that has sent holds a producer id. */
@@ -123,7 +131,7 @@ export class ManagedProducer {
   constructor(config: KafkaConfig, recorder: ClientLogRecorder, calls: NativeCalls, deliveryTimeoutMs: number) {
     this.recorder = recorder;
     this.#calls = calls;
-    this.client = new RdKafka.Producer(producerProperties(config, deliveryTimeoutMs) as RdKafka.ProducerGlobalConfig);
+    this.client = new rdkafka.Producer(producerProperties(config, deliveryTimeoutMs) as RdKafka.ProducerGlobalConfig);
     recorder.follow(this.client);
     this.client.on('event.error', (error: { message: string; isFatal?: boolean }) => {
       if (error.isFatal) this.#fatal = error;
@@ -131,6 +139,12 @@ export class ManagedProducer {
     });
     this.client.on('delivery-report', (error, report) => {
       const id = report?.opaque as number;
+      // Nearly always one send at a time (an invocation's): checked first, without an iterator.
+      const last = this.#lastBatch;
+      if (last !== undefined && id >= last.first && id < last.first + last.size) {
+        last.report(id - last.first, error, report);
+        return;
+      }
       for (const batch of this.#batches) {
         if (id >= batch.first && id < batch.first + batch.size) {
           batch.report(id - batch.first, error, report);
@@ -217,7 +231,9 @@ export class ManagedProducer {
     };
     this.#nextId += records.length;
     this.#batches.add(batch);
-    for (const [index, record] of records.entries()) {
+    this.#lastBatch = batch;
+    for (let index = 0; index < records.length; index++) {
+      const record = records[index] as ProducerRecord;
       try {
         this.client.produce(
           record.topic,
@@ -226,7 +242,7 @@ export class ManagedProducer {
           record.key ?? null,
           null,
           batch.first + index,
-          record.headers && Object.entries(record.headers).map(([name, value]) => ({ [name]: value })),
+          record.headers === undefined ? undefined : headerList(record.headers),
         );
         waiting++;
       } catch (error) {
@@ -239,6 +255,7 @@ export class ManagedProducer {
       if (waiting > 0) await this.#awaitReports(results, allDone, deadline, watch, records);
     } finally {
       this.#batches.delete(batch);
+      if (this.#lastBatch === batch) this.#lastBatch = undefined;
     }
     return { results: results as SendResult[], producerBroken: producerBroken || this.#fatal !== undefined };
   }

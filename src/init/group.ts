@@ -14,8 +14,9 @@
  *   (rd_kafka_handle_OffsetFetch → rd_kafka_cgrp_op with a NULL group): SIGSEGV.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { RdKafka } from '@confluentinc/kafka-javascript';
+import type { RdKafka } from '@confluentinc/kafka-javascript';
 import type { ManagedAdmin } from '../clients/admin.js';
+import { rdkafka } from '../clients/binding.js';
 import { coordinatorOf } from '../clients/consumer.js';
 import type { NativeCalls } from '../clients/native.js';
 import { COMMON_OVERRIDES } from '../clients/properties.js';
@@ -52,7 +53,7 @@ export class GroupObserver {
     this.groupId = groupId;
     this.recorder = recorder;
     this.#calls = calls;
-    this.#client = new RdKafka.KafkaConsumer(
+    this.#client = new rdkafka.KafkaConsumer(
       {
         ...librdkafkaProperties(config, 'consumer'),
         ...COMMON_OVERRIDES,
@@ -120,7 +121,7 @@ export class GroupObserver {
         deadline.remainingMs(),
         (timeout, done) =>
           admin.client.listOffsets(
-            partitions.map(({ topic, partition }) => ({ topic, partition, offset: RdKafka.OffsetSpec.LATEST })),
+            partitions.map(({ topic, partition }) => ({ topic, partition, offset: rdkafka.OffsetSpec.LATEST })),
             { timeout },
             done,
           ),

@@ -49,22 +49,34 @@ function rules(kafka: KafkaInitializer): MessageRules {
 
 /** Sends the valid messages of `parsed`; invalid ones are reported as such, in place. */
 async function deliver(kafka: KafkaInitializer, invocation: Invocation, parsed: Parsed[]): Promise<DirectResult> {
-  const valid = parsed.flatMap((p, index) => (p.ok ? [{ index, message: p.message }] : []));
-  const sent = new Map<number, SendResult>();
-  if (valid.length > 0) {
+  // One pass each way, no intermediate objects per message: this runs for every message sent.
+  const messages: OutgoingMessage[] = [];
+  for (const p of parsed) if (p.ok) messages.push(p.message);
+  let sent: SendResult[] = [];
+  if (messages.length > 0) {
     const producer = await kafka.producer(invocation);
-    const outcome = await producer.send(
-      valid.map((v) => v.message as OutgoingMessage),
-      invocation.deadline,
-      { ...kafka.config().produce, minInsyncReplicas: kafka.config().topics.minInsyncReplicas },
-    );
-    for (const [i, v] of valid.entries()) sent.set(v.index, outcome.results[i] as SendResult);
+    const outcome = await producer.send(messages, invocation.deadline, {
+      ...kafka.config().produce,
+      minInsyncReplicas: kafka.config().topics.minInsyncReplicas,
+    });
+    sent = outcome.results;
     if (outcome.producerBroken) kafka.invalidate('producer', 'a fatal producer error');
   }
-  const results: MessageResult[] = parsed.map((p, index) =>
-    p.ok ? { index, ...(sent.get(index) as SendResult) } : { index, ok: false, error: p.error, invalid: true },
-  );
-  const ok = results.filter((r) => r.ok).length;
+  const results: MessageResult[] = new Array(parsed.length);
+  let ok = 0;
+  let next = 0;
+  for (let index = 0; index < parsed.length; index++) {
+    const p = parsed[index] as Parsed;
+    if (!p.ok) {
+      results[index] = { index, ok: false, error: p.error, invalid: true };
+      continue;
+    }
+    const r = sent[next++] as SendResult;
+    if (r.ok) ok++;
+    results[index] = r.ok
+      ? { index, ok: true, topic: r.topic, partition: r.partition, offset: r.offset }
+      : { index, ...r };
+  }
   kafka.metrics.count(METRIC_NAMES.messagesProduced, ok);
   return { sent: ok, failed: results.length - ok, results };
 }
