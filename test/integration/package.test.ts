@@ -204,6 +204,8 @@ describe.each(RUNTIMES)('the %s package, unpacked into a minimal root', (runtime
       KAFKA_TOPICS: topic,
       KAFKA_CONSUMER_GROUP_ID: uniqueName('root-group'),
       KAFKA_CONSUMER_INIT_DELAY: '1',
+      // The template says 2 (MSK's three-zone default); the local broker is a single node.
+      KAFKA_MIN_INSYNC_REPLICAS: '1',
     };
     const start = (name: string, extra: Record<string, string> = {}) =>
       LambdaEnvironment.start({
