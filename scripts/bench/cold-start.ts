@@ -49,7 +49,7 @@ function coldRun(client: string, env: NodeJS.ProcessEnv): Promise<number> {
 
 export function runColdStart(ctx: BenchContext): Promise<ScenarioResult> {
   return withTopic(ctx, 'bench-cold', async (topic) => {
-    const count = rounds(ctx, 10, 3);
+    const count = rounds(ctx, 20, 3);
     const outdir = join(REPO_ROOT, 'dist', 'bench');
     ctx.progress(`cold start: bundling the handlers into ${outdir}`);
     await bundleHandlers({ outdir });
