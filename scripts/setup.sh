@@ -78,8 +78,8 @@ $for_tests || exit 0
 # --- what the tests need beyond that -----------------------------------------------------
 # cfn-lint (PyPI) lints the packaged CloudFormation template, from a virtualenv of the project's own.
 venv=.build/python
-if ! "$venv/bin/cfn-lint" --version >/dev/null 2>&1; then
-  say "python venv $venv with cfn-lint"
+if ! "$venv/bin/cfn-lint" --version >/dev/null 2>&1 || ! [ -x "$venv/bin/moto_server" ]; then
+  say "python venv $venv with cfn-lint and moto (a local Secrets Manager and SSM for the tests)"
   python3 -m venv "$venv" || { can_apt && apt_install python3-venv && python3 -m venv "$venv"; } \
     || die "python3 -m venv failed: install Python 3 with venv (apt-get install python3-venv)."
   "$venv/bin/pip" install -q --disable-pip-version-check -r scripts/python-requirements.txt

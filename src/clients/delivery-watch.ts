@@ -5,7 +5,8 @@
  * times out; the cause is known long before, from the client's statistics, its log and the metadata.
  *
  * - Every broker connection down (statistics): stop after `brokersDownTimeoutMs` if set, else at
- *   the deadline; the cause is the refused address (unavailable).
+ *   the deadline; the cause is the refused address (unavailable). Down because the brokers refused
+ *   the credentials (SASL, client certificate): stop at once, waiting cannot help.
  * - No producer id (the log, for PRODUCER_ID_STALL_MS) for a producer that never had one: stop;
  *   nothing can be sent until the controllers are back, and the cause was known from the first
  *   failed request (unavailable). A producer that had one waits (a new epoch after a leader change
@@ -78,6 +79,8 @@ export class DeliveryWatch {
         if (deadline.remainingMs() <= 0) return resolve('deadline');
         const limit = this.#options.brokersDownTimeoutMs;
         if (limit !== undefined && downSince !== undefined && Date.now() - downSince >= limit) return resolve('down');
+        // Refused credentials or certificates: waiting changes nothing (the caller may fetch rotated ones).
+        if (down && this.#downCause().kind !== 'transient') return resolve('down');
         if (!this.#options.hasSent && this.#producerIdStalled()) return resolve('stalled');
         if (!down && !this.#checked && Date.now() - this.#started >= REPLICATION_CHECK_MS) {
           this.#checked = true;

@@ -29,6 +29,11 @@ function pemProperties(source: PemSource | undefined, location: string, pem: str
 
 /** Connection, TLS and SASL settings shared by every client type. */
 function connectionProperties(config: KafkaConfig): RdKafkaProperties {
+  if (!config.referencesResolved) {
+    throw new Error(
+      `a client was configured before ${config.references.join(', ')} was fetched (resolveReferences() comes first)`,
+    );
+  }
   const props: RdKafkaProperties = {
     'bootstrap.servers': config.bootstrapServers.join(','),
     'client.id': config.clientId,

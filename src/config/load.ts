@@ -4,6 +4,7 @@
  */
 import * as v from 'valibot';
 import { ConfigError, type ConfigProblem } from '../errors/errors.js';
+import { REFERENCES, type ReferenceName, referencesIn } from './references.js';
 import type { SaslMechanism } from './schemas.js';
 import { Secret } from './secret.js';
 import { type ParsedVariables, VARIABLES, type VariableName } from './variables.js';
@@ -78,6 +79,13 @@ export interface KafkaConfig {
   topics: TopicSettings;
   init: InitSettings;
   produce: ProduceSettings;
+  /** The secrets given by reference (src/config/references.ts), e.g. KAFKA_SASL_PASSWORD_SECRET. */
+  references: readonly ReferenceName[];
+  /**
+   * False until the referenced values are fetched: the settings they give (the SASL password, the
+   * key PEM, its password) are then still unset, and no client may be built from this config.
+   */
+  referencesResolved: boolean;
   /** Settings that work but are probably not what was meant. */
   warnings: readonly string[];
 }
@@ -157,7 +165,9 @@ function checkCombinations(p: ParsedVariables, env: Environment, problems: Confi
     }
   }
   const hasCert = Boolean(env.KAFKA_SSL_CERTFILE?.trim() || env.KAFKA_SSL_CERT_PEM?.trim());
-  const hasKey = Boolean(env.KAFKA_SSL_KEYFILE?.trim() || env.KAFKA_SSL_KEY_PEM?.trim());
+  const hasKey = Boolean(
+    env.KAFKA_SSL_KEYFILE?.trim() || env.KAFKA_SSL_KEY_PEM?.trim() || env.KAFKA_SSL_KEY_PEM_PARAMETER?.trim(),
+  );
   if (hasCert && !hasKey) {
     problem(
       ['KAFKA_SSL_KEYFILE', 'KAFKA_SSL_KEY_PEM'],
@@ -170,7 +180,7 @@ function checkCombinations(p: ParsedVariables, env: Environment, problems: Confi
       'KAFKA_SSL_CERTFILE (or KAFKA_SSL_CERT_PEM): required with a private key, which is useless without its certificate',
     );
   }
-  if (p.KAFKA_SSL_KEY_PASSWORD !== undefined && !hasKey) {
+  if ((p.KAFKA_SSL_KEY_PASSWORD !== undefined || env.KAFKA_SSL_KEY_PASSWORD_PARAMETER?.trim()) && !hasKey) {
     problem(['KAFKA_SSL_KEY_PASSWORD'], 'KAFKA_SSL_KEY_PASSWORD: set, but there is no private key to decrypt');
   }
   const sslMaterial = pairs.flatMap((pair) => pair.slice(0, 2)).filter((name) => env[name]?.trim());
@@ -201,13 +211,24 @@ function checkCombinations(p: ParsedVariables, env: Environment, problems: Confi
       warnings.push('KAFKA_SASL_USERNAME/KAFKA_SASL_PASSWORD are ignored with AWS_MSK_IAM: the function role signs in');
     }
   } else if (mechanism !== undefined) {
-    for (const name of ['KAFKA_SASL_USERNAME', 'KAFKA_SASL_PASSWORD'] as const) {
-      if (!env[name]?.trim()) problem([name], `${name}: required with KAFKA_SASL_MECHANISM=${mechanism}`);
+    // A JSON secret may give the user name too; a reference gives the password once fetched.
+    const bySecret = Boolean(env.KAFKA_SASL_PASSWORD_SECRET?.trim());
+    const byReference = bySecret || Boolean(env.KAFKA_SASL_PASSWORD_PARAMETER?.trim());
+    if (!env.KAFKA_SASL_USERNAME?.trim() && !bySecret) {
+      problem(['KAFKA_SASL_USERNAME'], `KAFKA_SASL_USERNAME: required with KAFKA_SASL_MECHANISM=${mechanism}`);
+    }
+    if (!env.KAFKA_SASL_PASSWORD?.trim() && !byReference) {
+      problem(
+        ['KAFKA_SASL_PASSWORD', 'KAFKA_SASL_PASSWORD_SECRET'],
+        `KAFKA_SASL_PASSWORD_SECRET (a Secrets Manager secret) or KAFKA_SASL_PASSWORD: required with KAFKA_SASL_MECHANISM=${mechanism}`,
+      );
     }
     if (mechanism === 'PLAIN' && p.KAFKA_USE_SSL === false) {
       warnings.push('KAFKA_SASL_MECHANISM=PLAIN without KAFKA_USE_SSL sends the password in clear text');
     }
   }
+
+  checkReferences(env, problems, warnings);
 
   if (p.KAFKA_CREATE_TOPICS === true && (p.KAFKA_TOPICS ?? []).length === 0) {
     warnings.push('KAFKA_CREATE_TOPICS=true but KAFKA_TOPICS is empty: there is nothing to create');
@@ -219,11 +240,53 @@ function checkCombinations(p: ParsedVariables, env: Environment, problems: Confi
   }
 }
 
-/** Parses and validates the environment; throws one ConfigError listing every problem. */
-export function loadConfig(env: Environment = process.env): KafkaConfig {
+/** Where a plain secret variable should come from instead, inside Lambda. */
+const INSTEAD: Partial<Record<VariableName, string>> = {
+  KAFKA_SASL_PASSWORD:
+    'KAFKA_SASL_PASSWORD_SECRET (Secrets Manager) or KAFKA_SASL_PASSWORD_PARAMETER (SSM SecureString)',
+  KAFKA_SSL_KEY_PEM: 'KAFKA_SSL_KEY_PEM_PARAMETER (SSM SecureString) or KAFKA_SSL_KEYFILE',
+  KAFKA_SSL_KEY_PASSWORD: 'KAFKA_SSL_KEY_PASSWORD_PARAMETER (SSM SecureString)',
+};
+
+/** A reference and the plain variable it stands for cannot both be set; plain secrets in Lambda get a warning. */
+function checkReferences(env: Environment, problems: ConfigProblem[], warnings: string[]) {
+  const references = referencesIn(env);
+  for (const reference of references) {
+    const { target } = REFERENCES[reference];
+    if (env[target]?.trim()) {
+      problems.push({
+        variables: [reference, target],
+        message: `${reference} and ${target} are both set: give the value one way only (unset ${target})`,
+      });
+    }
+    const other = references.find((r) => r !== reference && REFERENCES[r].target === target);
+    if (other && reference < other) {
+      problems.push({
+        variables: [reference, other],
+        message: `${reference} and ${other} are both set: give ${target} one way only`,
+      });
+    }
+  }
+  if (!env.AWS_LAMBDA_FUNCTION_NAME?.trim()) return;
+  for (const [plain, instead] of Object.entries(INSTEAD)) {
+    if (env[plain]?.trim()) {
+      warnings.push(
+        `${plain} is in the function's environment, where anyone allowed lambda:GetFunctionConfiguration reads it: use ${instead} instead`,
+      );
+    }
+  }
+}
+
+/**
+ * Parses and validates the environment; throws one ConfigError listing every problem. `fetched`
+ * holds what the references in `env` gave (resolveReferences()); without it a config with
+ * references has `referencesResolved: false` and lacks the values they stand for.
+ */
+export function loadConfig(env: Environment = process.env, fetched?: Readonly<Record<string, string>>): KafkaConfig {
   const problems: ConfigProblem[] = [];
   const warnings: string[] = [];
-  const p = parseVariables(env, problems);
+  const references = referencesIn(env);
+  const p = parseVariables(fetched ? { ...env, ...fetched } : env, problems);
   if (!env.KAFKA_BOOTSTRAP_SERVERS?.trim()) {
     problems.unshift({
       variables: ['KAFKA_BOOTSTRAP_SERVERS'],
@@ -231,6 +294,13 @@ export function loadConfig(env: Environment = process.env): KafkaConfig {
     });
   }
   checkCombinations(p, env, problems, warnings);
+  const mechanism = p.KAFKA_SASL_MECHANISM;
+  if (fetched && mechanism && mechanism !== 'AWS_MSK_IAM' && p.KAFKA_SASL_USERNAME === undefined) {
+    problems.push({
+      variables: ['KAFKA_SASL_USERNAME'],
+      message: `KAFKA_SASL_USERNAME: required with KAFKA_SASL_MECHANISM=${mechanism} (the secret of KAFKA_SASL_PASSWORD_SECRET has no "username")`,
+    });
+  }
   if (problems.length > 0) throw new ConfigError(problems);
 
   // Every variable below either parsed or has a default: the assertions only restate that.
@@ -240,7 +310,10 @@ export function loadConfig(env: Environment = process.env): KafkaConfig {
         mechanism: p.KAFKA_SASL_MECHANISM,
         ...(p.KAFKA_SASL_MECHANISM === 'AWS_MSK_IAM'
           ? { region: env.AWS_REGION?.trim() }
-          : { username: p.KAFKA_SASL_USERNAME, password: new Secret(p.KAFKA_SASL_PASSWORD as string) }),
+          : {
+              username: p.KAFKA_SASL_USERNAME,
+              password: p.KAFKA_SASL_PASSWORD === undefined ? undefined : new Secret(p.KAFKA_SASL_PASSWORD),
+            }),
       }
     : undefined;
   const securityProtocol: SecurityProtocol = sasl
@@ -290,6 +363,8 @@ export function loadConfig(env: Environment = process.env): KafkaConfig {
       breakerCooldownMs: p.KAFKA_CIRCUIT_BREAKER_COOLDOWN_MS as number,
     },
     produce: { brokersDownTimeoutMs: p.KAFKA_PRODUCE_BROKERS_DOWN_TIMEOUT_MS },
+    references,
+    referencesResolved: references.length === 0 || fetched !== undefined,
     warnings,
   };
 }

@@ -60,6 +60,33 @@ export const VARIABLES = {
   },
   KAFKA_SASL_USERNAME: { schema: nonEmptyText, description: 'SASL user (PLAIN / SCRAM).' },
   KAFKA_SASL_PASSWORD: { schema: nonEmptyText, secret: true, description: 'SASL password (PLAIN / SCRAM).' },
+  KAFKA_SASL_PASSWORD_SECRET: {
+    schema: nonEmptyText,
+    description:
+      'Secrets Manager secret (ARN or name) holding the SASL password, fetched at run time: a JSON secret gives its "password" (and "username" when KAFKA_SASL_USERNAME is unset), any other its whole text. Instead of KAFKA_SASL_PASSWORD.',
+  },
+  KAFKA_SASL_PASSWORD_SECRET_KEY: {
+    schema: nonEmptyText,
+    description: 'The key of a JSON secret that holds the password, when it is not "password".',
+  },
+  KAFKA_SASL_PASSWORD_PARAMETER: {
+    schema: nonEmptyText,
+    description: 'SSM SecureString parameter name holding the SASL password. Instead of KAFKA_SASL_PASSWORD.',
+  },
+  KAFKA_SSL_KEY_PEM_PARAMETER: {
+    schema: nonEmptyText,
+    description: 'SSM SecureString parameter name holding the client private key (PEM). Instead of KAFKA_SSL_KEY_PEM.',
+  },
+  KAFKA_SSL_KEY_PASSWORD_PARAMETER: {
+    schema: nonEmptyText,
+    description: 'SSM SecureString parameter name holding the key password. Instead of KAFKA_SSL_KEY_PASSWORD.',
+  },
+  KAFKA_SECRETS_MAX_AGE: {
+    schema: wholeNumber(0, 86_400),
+    default: '300',
+    description:
+      'Seconds a fetched secret or parameter is reused before new clients fetch it again; an authentication failure fetches at once.',
+  },
   KAFKA_CONSUMER_GROUP_ID: { schema: nonEmptyText, description: 'Consumer group of the consuming functions.' },
   KAFKA_TOPICS: {
     schema: topicList,

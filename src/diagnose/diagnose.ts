@@ -5,6 +5,7 @@
  */
 import { createRequire } from 'node:module';
 import { type Environment, type KafkaConfig, loadConfig } from '../config/load.js';
+import { resolveReferences, SecretFetchError } from '../config/references.js';
 import { SECRET_VARIABLES, VARIABLES } from '../config/variables.js';
 import { classifyKafkaError } from '../errors/classify.js';
 import { ConfigError } from '../errors/errors.js';
@@ -194,6 +195,12 @@ export async function diagnose(options: DiagnoseOptions): Promise<{ report: Repo
   let config: KafkaConfig;
   try {
     config = loadConfig(options.env);
+    if (!config.referencesResolved) {
+      const fetched = await resolveReferences(options.env);
+      redactor.register(...fetched.values);
+      config = loadConfig(options.env, fetched.overlay);
+      add(validation, 'pass', '', `fetched ${config.references.join(', ')}`);
+    }
     redactor.register(
       config.sasl?.password,
       config.ssl.keyPassword,
@@ -202,6 +209,11 @@ export async function diagnose(options: DiagnoseOptions): Promise<{ report: Repo
     add(validation, 'pass', '', `valid: ${config.securityProtocol} to ${config.bootstrapServers.join(', ')}`);
     for (const warning of config.warnings) add(validation, 'warn', '', warning);
   } catch (error) {
+    if (error instanceof SecretFetchError) {
+      add(validation, 'fail', '', error.message, `fix the network path to the store, or ${error.reference}`);
+      add(builder.section('Everything else'), 'skip', '', 'skipped: the secrets could not be fetched');
+      return { report: builder.build(), redactor };
+    }
     if (!(error instanceof ConfigError)) throw error;
     for (const problem of error.problems)
       add(validation, 'fail', '', problem.message, `fix ${problem.variables.join(' / ')}`);

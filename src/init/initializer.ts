@@ -12,9 +12,10 @@ import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
 import type { ManagedAdmin } from '../clients/admin.js';
 import { ManagedConsumer } from '../clients/consumer.js';
-import { NativeCalls } from '../clients/native.js';
+import { NativeCalls, within } from '../clients/native.js';
 import { ManagedProducer } from '../clients/producer.js';
 import { type Environment, type KafkaConfig, loadConfig } from '../config/load.js';
+import { type Resolved, rejectsCredentials, resolveReferences, SecretFetchError } from '../config/references.js';
 import { type Classification, classifyKafkaError } from '../errors/classify.js';
 import { ConfigError, causeLine, KafkaOperationError, RetryError } from '../errors/errors.js';
 import { ClientRecorders } from '../observability/client-log.js';
@@ -95,6 +96,10 @@ export class KafkaInitializer {
   readonly #shutdownTimeoutMs: number;
   readonly #calls: NativeCalls;
   #config: KafkaConfig | ConfigError | undefined;
+  /** What the secret references gave (KAFKA_SASL_PASSWORD_SECRET …), once fetched. */
+  #fetched: Record<string, string> | undefined;
+  /** The invocation that last fetched the secrets again after an authentication failure (once per invocation). */
+  #refreshedIn: Invocation | undefined;
   #breaker = new CircuitBreaker({ threshold: 0, cooldownMs: 0 });
   readonly #recorders: ClientRecorders;
   readonly #stages = {
@@ -163,7 +168,7 @@ export class KafkaInitializer {
   config(): KafkaConfig {
     if (this.#config === undefined) {
       try {
-        this.#config = loadConfig(this.#env);
+        this.#config = loadConfig(this.#env, this.#fetched);
         const config = this.#config;
         this.#redactor.register(config.sasl?.password, config.ssl.keyPassword);
         if (config.ssl.key?.kind === 'inline') this.#redactor.register(config.ssl.key.pem);
@@ -330,16 +335,17 @@ export class KafkaInitializer {
     const label = LABELS[path];
     const attemptMetric = ATTEMPT_METRICS[path];
     try {
+      const resolved = await this.#withSecrets(config, invocation);
       const { value, attempts } = await this.#breaker.run(() =>
         retryInitialisation({
           label,
-          config,
+          config: resolved,
           deadline: invocation.deadline,
           log: this.#log,
           onAttempt: () => attemptMetric && this.metrics.count(attemptMetric),
           explainTimeout: (timeout, since) =>
             this.#explain(classifyKafkaError(timeout, { recentLogs: this.#recorders.linesSince(since) })),
-          run: (stepDeadline) => chain(this.#stepContext(config, stepDeadline, invocation)),
+          run: (stepDeadline) => chain(this.#stepContext(resolved, stepDeadline, invocation)),
         }),
       );
       this.#lastInitAttempts = attempts;
@@ -347,6 +353,10 @@ export class KafkaInitializer {
       this.#log.info('Kafka service initialized successfully', { path, attempts });
       return value;
     } catch (error) {
+      // A rotated password or certificate: fetched again once, and when it changed, one more go.
+      if (await this.refreshCredentials(classifyKafkaError(error).name, invocation)) {
+        return this.#initialise(path, invocation, terminal, chain);
+      }
       const classification = classifyKafkaError(error);
       this.#lastInitAttempts = error instanceof RetryError ? error.attempts : 0;
       this.#lastFailure = { at: Date.now(), classification };
@@ -358,6 +368,87 @@ export class KafkaInitializer {
       });
       throw error;
     }
+  }
+
+  // --- secrets by reference ----------------------------------------------------------------
+
+  /** `config` with its secret references fetched (once per environment, then from the cache). */
+  async #withSecrets(config: KafkaConfig, invocation: Invocation): Promise<KafkaConfig> {
+    if (config.referencesResolved) return config;
+    const fetched = await this.#fetchSecrets(invocation, false);
+    this.#fetched = fetched.overlay;
+    this.#config = undefined;
+    return this.config();
+  }
+
+  async #fetchSecrets(invocation: Invocation, forceFetch: boolean): Promise<Resolved> {
+    const what = `fetching ${this.config().references.join(', ')}`;
+    try {
+      const fetched = await within(
+        resolveReferences(this.#env, { forceFetch }),
+        invocation.deadline.remainingMs(),
+        what,
+      );
+      // Before anything can print them.
+      this.#redactor.register(...fetched.values);
+      return fetched;
+    } catch (error) {
+      if (error instanceof ConfigError) throw error;
+      const transient = error instanceof SecretFetchError;
+      throw new KafkaOperationError(
+        'Fetching the secrets',
+        {
+          code: null,
+          name: 'SECRET_FETCH',
+          kind: 'transient',
+          retriable: true,
+          summary: `SECRET_FETCH: ${transient ? error.message : `${what} took longer than the time left`}`,
+          hint: 'Check that the function reaches Secrets Manager / SSM (VPC endpoint or NAT gateway) and retry.',
+        },
+        { cause: error },
+      );
+    }
+  }
+
+  /**
+   * After a failure that a rotated credential explains (SASL authentication, a refused client
+   * certificate), when the config has secret references: fetches them again, bypassing the cache,
+   * once per invocation. When a value changed, every client is dropped (they hold the old one), the
+   * refresh is counted (secret_refreshes), and the caller may try again within its deadline: true.
+   */
+  async refreshCredentials(causeName: string, invocation: Invocation): Promise<boolean> {
+    if (!rejectsCredentials(causeName) || this.#refreshedIn === invocation) return false;
+    const config = this.#config;
+    if (config === undefined || config instanceof ConfigError || config.references.length === 0) return false;
+    this.#refreshedIn = invocation;
+    let fetched: Resolved;
+    try {
+      fetched = await this.#fetchSecrets(invocation, true);
+    } catch (error) {
+      this.#log.warn(`Could not fetch ${config.references.join(', ')} again: ${causeLine(classifyKafkaError(error))}`);
+      return false;
+    }
+    const before = this.#fetched ?? {};
+    const changed = Object.keys({ ...before, ...fetched.overlay }).some((k) => before[k] !== fetched.overlay[k]);
+    if (!changed) {
+      this.#log.warn(
+        `The brokers refused the credentials (${causeName}) and ${config.references.join(', ')} still holds the same value: rotate it, or fix it on the brokers`,
+      );
+      return false;
+    }
+    this.#fetched = fetched.overlay;
+    this.#config = undefined;
+    this.metrics.count(METRIC_NAMES.secretRefreshes);
+    this.#log.info(
+      `The brokers refused the credentials (${causeName}); ${config.references.join(', ')} has a new value: building the clients again`,
+    );
+    this.#evictAdminAndProducer('credentials rotated');
+    this.invalidate('consumer', 'credentials rotated');
+    for (const stale of [this.#connecting, this.#joining]) void stale?.close(0).catch(() => {});
+    this.#connecting = undefined;
+    this.#joining = undefined;
+    this.#stages.ssl.evict('credentials rotated');
+    return true;
   }
 
   #stepContext(config: KafkaConfig, deadline: Deadline, invocation: Invocation): StepContext {

@@ -26,6 +26,8 @@ export const METRIC_NAMES = {
   healthCheckFailures: 'health_check_failures',
   /** 1 when a drain ended holding no partition: the consumer is joining or rejoining its group. */
   consumeUnassigned: 'consume_unassigned',
+  /** A referenced secret fetched again after an authentication failure, and found changed (rotated). */
+  secretRefreshes: 'secret_refreshes',
 } as const;
 
 export type CountName = (typeof METRIC_NAMES)[keyof typeof METRIC_NAMES];

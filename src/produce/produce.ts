@@ -5,6 +5,7 @@
  */
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import type { SendResult } from '../clients/producer.js';
+import { rejectsCredentials } from '../config/references.js';
 import { classifyKafkaError } from '../errors/classify.js';
 import { causeLine } from '../errors/errors.js';
 import type { KafkaInitializer } from '../init/initializer.js';
@@ -61,6 +62,7 @@ async function deliver(kafka: KafkaInitializer, invocation: Invocation, parsed: 
     });
     sent = outcome.results;
     if (outcome.producerBroken) kafka.invalidate('producer', 'a fatal producer error');
+    sent = await retryWithRotatedCredentials(kafka, invocation, messages, sent);
   }
   const results: MessageResult[] = new Array(parsed.length);
   let ok = 0;
@@ -79,6 +81,31 @@ async function deliver(kafka: KafkaInitializer, invocation: Invocation, parsed: 
   }
   kafka.metrics.count(METRIC_NAMES.messagesProduced, ok);
   return { sent: ok, failed: results.length - ok, results };
+}
+
+/**
+ * Messages that failed because the brokers refused the credentials were never taken by a broker:
+ * when the referenced secret turns out to have been rotated (KafkaInitializer.refreshCredentials),
+ * they are sent once more with clients built on the new value, within the same deadline.
+ */
+async function retryWithRotatedCredentials(
+  kafka: KafkaInitializer,
+  invocation: Invocation,
+  messages: readonly OutgoingMessage[],
+  sent: SendResult[],
+): Promise<SendResult[]> {
+  const refused = sent.find((r) => !r.ok && rejectsCredentials(r.errorName));
+  if (!refused || refused.ok || !(await kafka.refreshCredentials(refused.errorName, invocation))) return sent;
+  const again = sent.flatMap((r, i) => (r.ok ? [] : [i]));
+  const producer = await kafka.producer(invocation);
+  const retried = await producer.send(
+    again.map((i) => messages[i] as OutgoingMessage),
+    invocation.deadline,
+    { ...kafka.config().produce, minInsyncReplicas: kafka.config().topics.minInsyncReplicas },
+  );
+  const results = [...sent];
+  for (const [k, i] of again.entries()) results[i] = retried.results[k] as SendResult;
+  return results;
 }
 
 function json(statusCode: number, body: unknown): APIGatewayProxyStructuredResultV2 {

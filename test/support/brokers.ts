@@ -60,6 +60,8 @@ export const TEST_BROKERS = {
   'fault-hostname': { portBase: 20492, props: {}, host: '127.0.0.2' },
   /** Started with a truststore of another CA than its certificate's (split CA): see fault-causes.test.ts. */
   'fault-split-ca': { portBase: 20892, props: {} },
+  /** Its SCRAM password is rotated, and it is restarted, under a warm function (secrets.test.ts). */
+  secrets: { portBase: 20992, props: {} },
 } as const;
 
 /** Registers hooks that run broker `name` for this file; the returned getter gives its connection. */
