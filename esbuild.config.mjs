@@ -17,7 +17,7 @@ const root = dirname(fileURLToPath(import.meta.url));
 export const HANDLERS = ['produce', 'consume', 'health-check'];
 
 /** The binding cannot be bundled; the AWS SDK and the MSK IAM signer are loaded only if present. */
-export const EXTERNAL = ['@confluentinc/kafka-javascript', 'aws-msk-iam-sasl-signer-js', '@aws-sdk/*'];
+export const EXTERNAL = ['@confluentinc/kafka-javascript', 'aws-msk-iam-sasl-signer-js'];
 
 /** Bundles every handler for Node `nodeMajor` into `outdir` (default dist/), replacing what was there. */
 export async function bundleHandlers({ nodeMajor = 22, outdir = join(root, 'dist') } = {}) {
@@ -25,8 +25,13 @@ export async function bundleHandlers({ nodeMajor = 22, outdir = join(root, 'dist
   await Promise.all(
     HANDLERS.map((name) =>
       build({
-        entryPoints: [join(root, 'handlers', `${name}.ts`)],
-        outfile: join(outdir, name, 'index.mjs'),
+        entryPoints: { index: join(root, 'handlers', `${name}.ts`) },
+        outdir: join(outdir, name),
+        outExtension: { '.js': '.mjs' },
+        // What is imported on first use only (the AWS SDK behind secret references) goes to chunks/,
+        // loaded when used: every cold start would otherwise parse it.
+        splitting: true,
+        chunkNames: 'chunks/[name]-[hash]',
         bundle: true,
         platform: 'node',
         target: `node${nodeMajor}`,

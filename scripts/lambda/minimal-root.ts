@@ -1,9 +1,10 @@
 /**
  * A root file system with only what a Lambda Node.js runtime guarantees: the dynamic loader and
  * glibc, libstdc++ and libgcc_s (the libraries the runtime's `node` itself needs), the runtime's
- * `node` at /var/lang/bin/node, and the function's code unpacked at /var/task. No /etc, no CA store,
- * no other library: a package that leans on the build machine fails to load here as it would on
- * Lambda. Entered with chroot (as root) or unshare + chroot (as any user where user namespaces work).
+ * `node` at /var/lang/bin/node, and the function's code unpacked at /var/task. In /etc only the user
+ * database (Lambda's image has one: os.homedir() reads it, and the AWS SDK calls that when HOME is
+ * unset, as it is on Lambda); no CA store, no other library: a package that leans on the build
+ * machine fails to load here as it would on Lambda. Entered with chroot (as root) or unshare + chroot (as any user where user namespaces work).
  */
 import { execFileSync } from 'node:child_process';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, realpathSync, writeFileSync } from 'node:fs';
@@ -43,6 +44,12 @@ export function buildMinimalRoot(dir: string, node: NodeRuntime, zip: string): M
     copyFileSync(realpathSync(library), join(dir, 'lib64', basename(library)));
     libraries.push(basename(library));
   }
+  mkdirSync(join(dir, 'etc'), { recursive: true });
+  writeFileSync(
+    join(dir, 'etc/passwd'),
+    'root:x:0:0:root:/root:/sbin/nologin\nsbx_user1051:x:993:990::/home/sbx_user1051:/sbin/nologin\n',
+  );
+  writeFileSync(join(dir, 'etc/group'), 'root:x:0:\nsbx_user1051:x:990:\n');
   copyFileSync(node.bin, join(dir, 'var/lang/bin/node'));
   chmodSync(join(dir, 'var/lang/bin/node'), 0o755);
   execFileSync('unzip', ['-q', zip, '-d', join(dir, 'var/task')]);

@@ -1,7 +1,7 @@
 /**
  * The deployment package as shipped. `npm run package` builds it for each runtime; its template is
  * linted with cfn-lint; its zip is unpacked into a minimal root (the runtime's node, glibc,
- * libstdc++, libgcc_s; no /etc, no CA store, no other library) where the three functions run against
+ * libstdc++, libgcc_s, a user database; no CA store, no other library) where the three functions run against
  * the local broker over SASL_SSL: produce, then consume reads the same messages back, then the health
  * check is healthy. The root is shown to be minimal: a library that needs one of the build machine's
  * libraries does not load in it, and the package check refuses it.
@@ -10,6 +10,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readConnection } from '../../scripts/kafka/connection.js';
 import { REPO_ROOT } from '../../scripts/kafka/layout.js';
@@ -28,6 +29,7 @@ import type { HealthStatus } from '../../src/init/health.js';
 import { INIT_STAGES, METRIC_NAMES, stageDurationMetric } from '../../src/observability/metrics.js';
 import { createTopic, uniqueName } from '../support/kafka.js';
 import { logLines, track } from '../support/lambda.js';
+import { type LocalAws, startLocalAws } from '../support/moto.js';
 import { withPackageLock } from '../support/package.js';
 
 type Resource = { Type: string; Properties: Record<string, unknown> };
@@ -54,6 +56,14 @@ beforeAll(
     }),
   600_000,
 );
+
+let aws: LocalAws;
+beforeAll(async () => {
+  aws = await startLocalAws();
+}, 60_000);
+afterAll(async () => {
+  await aws?.stop();
+});
 
 const ofType = (type: string) => Object.entries(resources).filter(([, r]) => r.Type === type);
 function functionVariables(): Record<string, string> {
@@ -83,13 +93,23 @@ describe('the CloudFormation template from `npm run package`', () => {
     ]);
   });
 
-  it('references the SASL password from Secrets Manager, never inline', () => {
+  it('passes the SASL secret by ARN only: no password and no resolved reference in any function environment', () => {
     for (const [, f] of ofType('AWS::Lambda::Function')) {
       const variables = (f.Properties.Environment as { Variables: Record<string, string> }).Variables;
-      expect(variables.KAFKA_SASL_PASSWORD).toMatch(
-        /^\{\{resolve:secretsmanager:arn:aws:secretsmanager:[^}]+:SecretString:password\}\}$/,
-      );
+      expect(variables.KAFKA_SASL_PASSWORD).toBeUndefined();
+      expect(variables.KAFKA_SASL_PASSWORD_SECRET).toMatch(/^arn:aws:secretsmanager:[^:]+:\d{12}:secret:/);
+      expect(JSON.stringify(variables)).not.toMatch(/resolve:(secretsmanager|ssm)/);
     }
+    // The role may read that secret and nothing else in Secrets Manager; KMS only through Secrets Manager.
+    const statements = ofType('AWS::IAM::Role').flatMap(([, r]) =>
+      (r.Properties.Policies as { PolicyDocument: { Statement: Record<string, unknown>[] } }[]).flatMap(
+        (p) => p.PolicyDocument.Statement,
+      ),
+    );
+    const read = statements.find((st) => JSON.stringify(st.Action).includes('secretsmanager:GetSecretValue'));
+    expect(read?.Resource).toMatch(/^arn:aws:secretsmanager:/);
+    const decrypt = statements.find((st) => JSON.stringify(st.Action).includes('kms:Decrypt'));
+    expect(JSON.stringify(decrypt?.Condition)).toMatch(/kms:ViaService/);
   });
 
   it('passes cfn-lint with no error and no deprecated runtime; the same template on nodejs20.x does not', () => {
@@ -190,16 +210,28 @@ describe.each(RUNTIMES)('the %s package, unpacked into a minimal root', (runtime
     );
   });
 
-  it('runs produce, consume and health-check there against the broker over SASL_SSL with a CA file', async () => {
-    // Prepare: the functions' environment from the packaged template, pointed at the local broker
+  it('runs produce, consume and health-check there against the broker over SASL_SSL with a CA file, the password fetched from Secrets Manager', async () => {
+    // Prepare: the functions' environment from the packaged template, pointed at the local broker and
+    // at a local Secrets Manager holding the broker's password (the template passes only the secret's ARN)
     const sasl = readConnection().listeners.SASL_SSL;
     const topic = uniqueName(`root-${runtime}`);
     await createTopic(topic, 2);
+    const secret = await new SecretsManagerClient({
+      endpoint: aws.endpoint,
+      region: 'eu-west-1',
+      credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
+    }).send(
+      new CreateSecretCommand({
+        Name: uniqueName('AmazonMSK_root'),
+        SecretString: JSON.stringify({ username: sasl.username, password: sasl.password }),
+      }),
+    );
     const env = {
       ...functionVariables(),
+      ...aws.env,
       KAFKA_BOOTSTRAP_SERVERS: sasl.bootstrapServers,
       KAFKA_SASL_USERNAME: sasl.username as string,
-      KAFKA_SASL_PASSWORD: sasl.password as string,
+      KAFKA_SASL_PASSWORD_SECRET: secret.ARN as string,
       KAFKA_SSL_CAFILE: '/opt/certs/ca.pem',
       KAFKA_TOPICS: topic,
       KAFKA_CONSUMER_GROUP_ID: uniqueName('root-group'),
@@ -239,8 +271,9 @@ describe.each(RUNTIMES)('the %s package, unpacked into a minimal root', (runtime
   it('trusts the system CA store where Amazon Linux keeps it when no CA is configured, and only that', async () => {
     // Prepare: KAFKA_SSL_CAFILE unset; the CA in /etc/pki/tls/certs/ca-bundle.crt for the first environment only
     const sasl = readConnection().listeners.SASL_SSL;
+    const { KAFKA_SASL_PASSWORD_SECRET: _byReference, ...variables } = functionVariables();
     const env = {
-      ...functionVariables(),
+      ...variables,
       KAFKA_BOOTSTRAP_SERVERS: sasl.bootstrapServers,
       KAFKA_SASL_USERNAME: sasl.username as string,
       KAFKA_SASL_PASSWORD: sasl.password as string,
@@ -261,7 +294,7 @@ describe.each(RUNTIMES)('the %s package, unpacked into a minimal root', (runtime
     mkdirSync(join(bundle, '..'), { recursive: true });
     copyFileSync(sasl.caFile as string, bundle);
     const trusted = await check();
-    rmSync(join(root.dir, 'etc'), { recursive: true, force: true });
+    rmSync(join(root.dir, 'etc', 'pki'), { recursive: true, force: true });
     const untrusted = await check();
 
     // Assess
