@@ -49,6 +49,13 @@ module.exports.body = ({ resolveVariable }) =>
       ),
       widget('Messages', [m('messages_produced'), m('messages_consumed')], 'Sum', 12, 12),
       widget('Health check failures', [m('health_check_failures')], 'Sum', 18, 0),
+      widget(
+        'Drains that ended unassigned (rejoining) / secrets rotated',
+        [m('consume_unassigned'), m('secret_refreshes')],
+        'Sum',
+        18,
+        12,
+      ),
     ];
     return { 'Fn::Sub': JSON.stringify({ widgets }) };
   });

@@ -143,7 +143,7 @@ describe('the CloudFormation template from `npm run package`', () => {
     }
   });
 
-  it('has a dashboard of those metrics', () => {
+  it('has a dashboard of every metric the code emits', () => {
     const [, dashboard] = ofType('AWS::CloudWatch::Dashboard')[0] as [string, Resource];
     const body = JSON.parse((dashboard.Properties.DashboardBody as { 'Fn::Sub': string })['Fn::Sub']) as {
       widgets: { properties: { metrics: string[][] } }[];
@@ -155,15 +155,8 @@ describe('the CloudFormation template from `npm run package`', () => {
       expect(emitted.has(name as string), name).toBe(true);
       expect([dimension, value]).toEqual(['service', 'lambda-kafka']);
     }
-    expect(metrics.map((m) => m[1])).toEqual(
-      expect.arrayContaining([
-        'consumer_init_attempts',
-        'connection_errors_total',
-        'topic_creation_errors',
-        'cold_start',
-        'init_duration_consumer',
-      ]),
-    );
+    // Every metric the code emits is on it.
+    expect(new Set(metrics.map((m) => m[1]))).toEqual(emitted);
   });
 });
 
