@@ -67,6 +67,8 @@ export interface TopicSettings {
 export interface ProduceSettings {
   /** Undefined: a send waits for a broker while the invocation has time. */
   brokersDownTimeoutMs?: number;
+  /** KAFKA_HTTP_MAX_BODY_BYTES: a larger HTTP request body is refused (413) before it is parsed. */
+  httpMaxBodyBytes: number;
 }
 
 export interface KafkaConfig {
@@ -362,7 +364,10 @@ export function loadConfig(env: Environment = process.env, fetched?: Readonly<Re
       breakerThreshold: p.KAFKA_CIRCUIT_BREAKER_THRESHOLD as number,
       breakerCooldownMs: p.KAFKA_CIRCUIT_BREAKER_COOLDOWN_MS as number,
     },
-    produce: { brokersDownTimeoutMs: p.KAFKA_PRODUCE_BROKERS_DOWN_TIMEOUT_MS },
+    produce: {
+      brokersDownTimeoutMs: p.KAFKA_PRODUCE_BROKERS_DOWN_TIMEOUT_MS,
+      httpMaxBodyBytes: p.KAFKA_HTTP_MAX_BODY_BYTES as number,
+    },
     references,
     referencesResolved: references.length === 0 || fetched !== undefined,
     warnings,

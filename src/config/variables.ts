@@ -167,6 +167,13 @@ export const VARIABLES = {
     description:
       'How long a send waits once every broker connection is down before failing its messages with that cause. Unset: while the invocation has time.',
   },
+  KAFKA_HTTP_MAX_BODY_BYTES: {
+    // Lambda takes at most 6 MiB in a synchronous invocation: a larger limit could never be reached.
+    schema: wholeNumber(1, 6_291_456),
+    default: '1048576',
+    description:
+      'Largest HTTP request body the produce function accepts, in bytes (after base64 decoding); a larger one is answered 413 before it is parsed.',
+  },
   KAFKA_CIRCUIT_BREAKER_THRESHOLD: {
     schema: wholeNumber(0, 1000),
     default: '3',

@@ -13,7 +13,12 @@ import { add, addCause, type Section } from './report.js';
 export interface CheckContext {
   config: KafkaConfig;
   deadline: Deadline;
+  /** Whether diagnose was asked to create the missing KAFKA_TOPICS (`--create-topics`). */
+  createTopics?: boolean;
 }
+
+/** How to ask diagnose for the one change to the cluster it makes, when asked. */
+export const CREATE_TOPICS_HOW = 'run `lambda-kafka diagnose --create-topics` to create the missing KAFKA_TOPICS';
 
 /** At most `capMs`, and never past the deadline. */
 export function budget(ctx: CheckContext, capMs: number): number {

@@ -1,8 +1,9 @@
 /**
- * lambda-kafka diagnose [--json] [--env-file FILE] [--timeout SECONDS]
+ * lambda-kafka diagnose [--json] [--env-file FILE] [--timeout SECONDS] [--create-topics]
  * lambda-kafka health   [--env-file FILE] [--timeout SECONDS]
  *
- * Configured by the same environment variables as the functions. Exit code 0 when healthy.
+ * Configured by the same environment variables as the functions. Exit code 0 when healthy. Both only
+ * read the cluster: diagnose creates the missing KAFKA_TOPICS with --create-topics only.
  */
 import { fork } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -12,8 +13,11 @@ import { diagnose } from './diagnose.js';
 import { renderJson, renderText } from './report.js';
 
 const USAGE = `usage:
-  lambda-kafka diagnose [--json] [--env-file FILE] [--timeout SECONDS]   the seed's test script and troubleshooting checks
-  lambda-kafka health [--env-file FILE] [--timeout SECONDS]              getHealthStatus() as JSON, after a health check`;
+  lambda-kafka diagnose [--json] [--env-file FILE] [--timeout SECONDS] [--create-topics]
+      the seed's test script and troubleshooting checks; reads the cluster only, unless
+      --create-topics: create the missing KAFKA_TOPICS (KAFKA_CREATE_TOPICS alone does not)
+  lambda-kafka health [--env-file FILE] [--timeout SECONDS]
+      getHealthStatus() as JSON, after a health check`;
 
 function environment(envFile: string | undefined): Record<string, string | undefined> {
   if (!envFile) return { ...process.env };
@@ -37,6 +41,7 @@ async function main(argv: string[]): Promise<number> {
       json: { type: 'boolean' },
       'env-file': { type: 'string' },
       timeout: { type: 'string' },
+      'create-topics': { type: 'boolean' },
       help: { type: 'boolean' },
     },
   });
@@ -65,7 +70,11 @@ async function main(argv: string[]): Promise<number> {
     return status.status === 'unhealthy' ? 1 : 0;
   }
 
-  const { report, redactor } = await diagnose({ env, timeoutMs: seconds * 1000 });
+  const { report, redactor } = await diagnose({
+    env,
+    timeoutMs: seconds * 1000,
+    createTopics: values['create-topics'] === true,
+  });
   console.log(values.json ? renderJson(report, redactor) : renderText(report));
   return report.ok ? 0 : 1;
 }

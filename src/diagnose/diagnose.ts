@@ -13,7 +13,7 @@ import { KafkaInitializer } from '../init/initializer.js';
 import type { Log } from '../observability/log.js';
 import { Redactor } from '../observability/redact.js';
 import { Deadline } from '../retry/deadline.js';
-import { type CheckContext, checkBootstrap, checkClientCertificates, checkTls } from './checks.js';
+import { type CheckContext, CREATE_TOPICS_HOW, checkBootstrap, checkClientCertificates, checkTls } from './checks.js';
 import {
   checkAdvertised,
   checkConnection,
@@ -29,6 +29,11 @@ export interface DiagnoseOptions {
   env: Environment;
   /** Whole run, milliseconds. */
   timeoutMs: number;
+  /**
+   * Create the missing KAFKA_TOPICS (`--create-topics`). Otherwise diagnose only reads the cluster,
+   * whatever KAFKA_CREATE_TOPICS says: a diagnostic tool run against production must not change it.
+   */
+  createTopics?: boolean;
 }
 
 function environmentSection(section: Section, env: Environment): void {
@@ -100,12 +105,30 @@ function initLog(section: Section): Log & { close(): void } {
   };
 }
 
-async function stagedInitialisation(section: Section, env: Environment, config: KafkaConfig, deadline: Deadline) {
+async function stagedInitialisation(
+  section: Section,
+  env: Environment,
+  config: KafkaConfig,
+  deadline: Deadline,
+  createTopics: boolean,
+) {
   // The consumer joins a group of its own, so that diagnosing never rebalances the real one.
   const group = config.consumer.groupId;
+  if (config.topics.create && !createTopics) {
+    add(
+      section,
+      'info',
+      '',
+      `KAFKA_CREATE_TOPICS=true is not applied here: diagnose creates no topic unless asked; ${CREATE_TOPICS_HOW}`,
+    );
+  }
   const log = initLog(section);
   const kafka = new KafkaInitializer({
-    env: { ...env, ...(group && { KAFKA_CONSUMER_GROUP_ID: `${group}.diagnose` }) },
+    env: {
+      ...env,
+      KAFKA_CREATE_TOPICS: createTopics ? 'true' : 'false',
+      ...(group && { KAFKA_CONSUMER_GROUP_ID: `${group}.diagnose` }),
+    },
     log,
     handleSigterm: false,
     emitMetrics: false,
@@ -223,9 +246,19 @@ export async function diagnose(options: DiagnoseOptions): Promise<{ report: Repo
   classificationSection(builder.section('Error classification'));
   // Initialisation gets at most half the time: the checks after it say why it failed.
   const initDeadline = Deadline.in(Math.round(Math.max(1000, deadline.remainingMs() * 0.45)));
-  const kafka = await stagedInitialisation(builder.section('Staged initialization'), options.env, config, initDeadline);
+  const kafka = await stagedInitialisation(
+    builder.section('Staged initialization'),
+    options.env,
+    config,
+    initDeadline,
+    options.createTopics === true,
+  );
   builder.health = healthSection(builder.section('Health status and metrics'), kafka);
   void kafka.shutdown('diagnose finished');
-  await troubleshooting(builder.section('Troubleshooting'), { config, deadline });
+  await troubleshooting(builder.section('Troubleshooting'), {
+    config,
+    deadline,
+    createTopics: options.createTopics === true,
+  });
   return { report: builder.build(), redactor };
 }

@@ -13,7 +13,7 @@ import { GroupObserver } from '../init/group.js';
 import { ClientLogRecorder } from '../observability/client-log.js';
 import { Deadline } from '../retry/deadline.js';
 import { explainTlsFailure } from '../ssl/tls-causes.js';
-import { budget, type CheckContext, reach } from './checks.js';
+import { budget, type CheckContext, CREATE_TOPICS_HOW, reach } from './checks.js';
 import { add, addCause, type Section } from './report.js';
 
 export interface ClusterMetadata {
@@ -127,6 +127,9 @@ export async function checkTopics(section: Section, ctx: CheckContext, admin: Ma
       // As the functions' topic stage (src/init/steps.ts) names it.
       const c = classifyKafkaError(error);
       addCause(section, `topic ${topic}`, c.code === 3 ? missingTopicsCause([topic]) : c);
+      if (c.code === 3 && !ctx.createTopics) {
+        add(section, 'info', `topic ${topic}`, `not created: diagnose only reads the cluster; ${CREATE_TOPICS_HOW}`);
+      }
     }
   }
   return ok;

@@ -13,8 +13,8 @@ export interface Check {
   /** What to change, when something is wrong. */
   fix?: string;
   /**
-   * For a classified failure, the one line a function shows for it (its error, HTTP 503 body and
-   * health reasons): the finding and the fix together. The text report prints it instead of both.
+   * For a classified failure, the one line a function shows for it (its error, the log line of an
+   * HTTP 503 and health reasons): the finding and the fix together. The text report prints it instead of both.
    */
   cause?: string;
   details?: Record<string, unknown>;

@@ -51,8 +51,9 @@ export class CertificateError extends Error {
 }
 
 /**
- * The cause and what to do about it, on one line: what every surface (an error, an HTTP answer, a
- * health reason, diagnose) shows for a classified failure.
+ * The cause and what to do about it, on one line: what every operator's surface (an error, the log
+ * line of an HTTP 503, a health reason, diagnose) shows for a classified failure. Never an HTTP body:
+ * it names brokers, files and variables (src/produce/http.ts).
  */
 export function causeLine(classification: Classification): string {
   return `${classification.summary}. ${classification.hint}`;

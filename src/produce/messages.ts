@@ -36,6 +36,11 @@ export interface MessageRules {
   defaultTopic: string | undefined;
   /** When KAFKA_TOPICS is set, the only topics a message may name. */
   allowedTopics: readonly string[];
+  /**
+   * Errors for a caller over HTTP rather than the operator: a topic problem is stated without the
+   * variable that configures it or the list of allowed topics, which are the deployment's business.
+   */
+  forCaller?: boolean;
 }
 
 function describeIssues(issues: readonly v.BaseIssue<unknown>[]): string {
@@ -52,9 +57,17 @@ export function parseMessage(input: unknown, rules: MessageRules): Parsed {
   const result = v.safeParse(MessageSchema, input);
   if (!result.success) return { ok: false, error: describeIssues(result.issues) };
   const { topic = rules.defaultTopic, key = null, value, headers = {} } = result.output;
-  if (!topic) return { ok: false, error: 'topic is required: name one, or set KAFKA_TOPICS to give a default' };
+  if (!topic) {
+    const error = rules.forCaller
+      ? 'topic is required'
+      : 'topic is required: name one, or set KAFKA_TOPICS to give a default';
+    return { ok: false, error };
+  }
   if (rules.allowedTopics.length > 0 && !rules.allowedTopics.includes(topic)) {
-    return { ok: false, error: `topic "${topic}" is not one of KAFKA_TOPICS (${rules.allowedTopics.join(', ')})` };
+    const error = rules.forCaller
+      ? `topic "${topic}" is not allowed`
+      : `topic "${topic}" is not one of KAFKA_TOPICS (${rules.allowedTopics.join(', ')})`;
+    return { ok: false, error };
   }
   const text = value === null ? null : typeof value === 'string' ? value : JSON.stringify(value);
   return { ok: true, message: { topic, key, value: text, headers } };

@@ -11,6 +11,7 @@ import { causeLine } from '../errors/errors.js';
 import type { KafkaInitializer } from '../init/initializer.js';
 import type { Invocation } from '../init/invocation.js';
 import { METRIC_NAMES } from '../observability/metrics.js';
+import { bodyBytes, bodyText, invalidRequest, json, partialFailure, tooLarge, unavailable } from './http.js';
 import {
   type MessageRules,
   type OutgoingMessage,
@@ -43,22 +44,34 @@ function isHttp(event: ProduceEvent): event is APIGatewayProxyEventV2 {
   return typeof (event as APIGatewayProxyEventV2).requestContext?.http === 'object';
 }
 
-function rules(kafka: KafkaInitializer): MessageRules {
+function rules(kafka: KafkaInitializer, forCaller = false): MessageRules {
   const { names } = kafka.config().topics;
-  return { defaultTopic: names[0], allowedTopics: names };
+  return { defaultTopic: names[0], allowedTopics: names, forCaller };
+}
+
+/** What `deliver` got to: once messages are handed to the producer, a failure may still let them out. */
+interface Progress {
+  handedOver: boolean;
 }
 
 /** Sends the valid messages of `parsed`; invalid ones are reported as such, in place. */
-async function deliver(kafka: KafkaInitializer, invocation: Invocation, parsed: Parsed[]): Promise<DirectResult> {
+async function deliver(
+  kafka: KafkaInitializer,
+  invocation: Invocation,
+  parsed: Parsed[],
+  progress: Progress = { handedOver: false },
+): Promise<DirectResult> {
   // One pass each way, no intermediate objects per message: this runs for every message sent.
   const messages: OutgoingMessage[] = [];
   for (const p of parsed) if (p.ok) messages.push(p.message);
   let sent: SendResult[] = [];
   if (messages.length > 0) {
     const producer = await kafka.producer(invocation);
+    const { topics, produce } = kafka.config();
+    progress.handedOver = true;
     const outcome = await producer.send(messages, invocation.deadline, {
-      ...kafka.config().produce,
-      minInsyncReplicas: kafka.config().topics.minInsyncReplicas,
+      brokersDownTimeoutMs: produce.brokersDownTimeoutMs,
+      minInsyncReplicas: topics.minInsyncReplicas,
     });
     sent = outcome.results;
     if (outcome.producerBroken) kafka.invalidate('producer', 'a fatal producer error');
@@ -101,55 +114,71 @@ async function retryWithRotatedCredentials(
   const retried = await producer.send(
     again.map((i) => messages[i] as OutgoingMessage),
     invocation.deadline,
-    { ...kafka.config().produce, minInsyncReplicas: kafka.config().topics.minInsyncReplicas },
+    {
+      brokersDownTimeoutMs: kafka.config().produce.brokersDownTimeoutMs,
+      minInsyncReplicas: kafka.config().topics.minInsyncReplicas,
+    },
   );
   const results = [...sent];
   for (const [k, i] of again.entries()) results[i] = retried.results[k] as SendResult;
   return results;
 }
 
-function json(statusCode: number, body: unknown): APIGatewayProxyStructuredResultV2 {
-  return { statusCode, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) };
-}
-
+/**
+ * An HTTP API request. The caller gets what it can act on (src/produce/http.ts); the operator gets
+ * the cause in the log, under the same request id.
+ */
 async function fromHttp(kafka: KafkaInitializer, event: APIGatewayProxyEventV2, invocation: Invocation) {
-  const text =
-    event.body === undefined
-      ? ''
-      : event.isBase64Encoded
-        ? Buffer.from(event.body, 'base64').toString('utf8')
-        : event.body;
+  const requestId = invocation.context.awsRequestId;
+  const limit = kafka.config().produce.httpMaxBodyBytes;
+  const bytes = bodyBytes(event);
+  if (bytes > limit) return tooLarge(bytes, limit, requestId);
   let body: unknown;
   try {
-    body = JSON.parse(text);
+    body = JSON.parse(bodyText(event));
   } catch (error) {
-    return json(400, { error: `The request body is not JSON: ${(error as Error).message}` });
+    return invalidRequest(`The request body is not JSON: ${(error as Error).message}`, requestId);
   }
   const parsed = Array.isArray((body as DirectEvent | null)?.messages)
-    ? parseMessageList(body, rules(kafka))
-    : [parseMessage(body, rules(kafka))];
-  if (typeof parsed === 'string') return json(400, { error: parsed });
+    ? parseMessageList(body, rules(kafka, true))
+    : [parseMessage(body, rules(kafka, true))];
+  if (typeof parsed === 'string') return invalidRequest(parsed, requestId);
   if (parsed.some((p) => !p.ok)) {
     const errors = parsed.flatMap((p, index) => (p.ok ? [] : [{ index, error: p.error }]));
-    return json(400, { error: 'Invalid messages: nothing was sent', errors });
+    return invalidRequest('Invalid messages: nothing was sent', requestId, errors);
   }
+  const progress: Progress = { handedOver: false };
   try {
-    const result = await deliver(kafka, invocation, parsed);
+    const result = await deliver(kafka, invocation, parsed, progress);
     if (result.failed === 0) return json(200, result);
+    const failures = result.results.filter((r) => !r.ok) as Extract<MessageResult, { ok: false }>[];
+    const first = failures[0] as { error: string; errorName?: string };
     // Nothing got through because no broker could be reached: that is Kafka being unavailable.
-    const unavailable = result.sent === 0 && result.results.every((r) => !r.ok && 'unavailable' in r && r.unavailable);
-    if (unavailable) {
-      const first = result.results.find((r) => !r.ok) as { error: string };
-      return json(503, { error: `Kafka is unavailable: ${first.error}`, reason: 'UNAVAILABLE', ...result });
+    if (result.sent === 0 && failures.every((r) => 'unavailable' in r && r.unavailable)) {
+      kafka.logger.error(`HTTP 503, no message acknowledged: ${first.error}`, {
+        statusCode: 503,
+        error: first.errorName,
+        failed: result.failed,
+      });
+      return unavailable(requestId, false);
     }
-    return json(502, result);
+    kafka.logger.warn(`HTTP 502, ${result.failed} of ${parsed.length} messages not sent: ${first.error}`, {
+      statusCode: 502,
+      // The first few are enough to see the causes; a request may carry thousands of messages.
+      failures: failures.slice(0, 10).map((r) => ({ index: r.index, error: r.error })),
+    });
+    return partialFailure(result, requestId);
   } catch (error) {
     const classification = classifyKafkaError(error);
-    return json(503, {
-      error: `Kafka is unavailable: ${causeLine(classification)}`,
-      reason: classification.name,
-      hint: classification.hint,
+    const { name, kind, retriable } = classification;
+    const sent = progress.handedOver ? 'messages handed to the producer' : 'nothing sent';
+    kafka.logger.error(`HTTP 503, ${sent}: ${causeLine(classification)}`, {
+      statusCode: 503,
+      error: name,
+      kind,
+      retriable,
     });
+    return unavailable(requestId, !progress.handedOver);
   }
 }
 

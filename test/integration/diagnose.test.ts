@@ -14,7 +14,7 @@ import { readConnection } from '../../scripts/kafka/connection.js';
 import { REPO_ROOT } from '../../scripts/kafka/layout.js';
 import { createDeniedTopic, startTestBroker, useBroker } from '../support/brokers.js';
 import { closedPort, envFor } from '../support/env.js';
-import { createTopic, uniqueName } from '../support/kafka.js';
+import { createTopic, topicExists, uniqueName } from '../support/kafka.js';
 import { createTestPki, type TestPki } from '../support/pki.js';
 
 interface Run {
@@ -133,6 +133,33 @@ describe('against the default broker', () => {
       configuration: { sasl_username: 'lambda-kafka' },
     });
     expect(run.output).not.toContain(env.KAFKA_SASL_PASSWORD);
+  });
+
+  it('creates no topic when KAFKA_CREATE_TOPICS=true, says so and how to; creates it with --create-topics', async () => {
+    // Prepare
+    const missing = uniqueName('diag-create');
+    const env = { ...base(), KAFKA_TOPICS: missing, KAFKA_CREATE_TOPICS: 'true' };
+
+    // Act
+    const readOnly = await diagnose(env);
+    const existsAfterReadOnly = await topicExists(missing);
+    const asked = await diagnose(env, '--create-topics');
+
+    // Assess: the read-only run
+    expect(existsAfterReadOnly).toBe(false);
+    expect(readOnly.output).toContain(
+      'KAFKA_CREATE_TOPICS=true is not applied here: diagnose creates no topic unless asked; run `lambda-kafka diagnose --create-topics` to create the missing KAFKA_TOPICS',
+    );
+    expect(readOnly.output).toContain(
+      `topic ${missing}: not created: diagnose only reads the cluster; run \`lambda-kafka diagnose --create-topics\``,
+    );
+    expect(readOnly.output).not.toMatch(/Topic created/);
+    expectFinding(readOnly, new RegExp(`topic ${missing}: UNKNOWN_TOPIC_OR_PART \\(3\\)`), /Create /);
+    // and the run that asked
+    expect(asked.code, asked.output).toBe(0);
+    expect(asked.output).toContain(`✓ Topic created: ${missing}`);
+    expect(asked.output).not.toMatch(/not applied here|not created/);
+    expect(await topicExists(missing)).toBe(true);
   });
 
   it('a closed port', async () => {
@@ -363,7 +390,7 @@ describe('every run above', () => {
           .filter((line) => line.length >= 40 && !line.startsWith('-----')),
       ),
     ];
-    expect(outputs.length).toBeGreaterThanOrEqual(17);
+    expect(outputs.length).toBeGreaterThanOrEqual(19);
     for (const output of outputs) for (const secret of secrets) expect(output.includes(secret)).toBe(false);
   });
 

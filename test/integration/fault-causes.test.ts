@@ -2,8 +2,9 @@
  * Issue 10's acceptance for wrong causes: under RIE and the RIC, from the unpacked nodejs22.x zip,
  * six faults — a missing topic, an untrusted broker certificate, a SAN mismatch, a PLAINTEXT client
  * on a TLS port, a server that is not Kafka, a wrong SASL password — each give one line that names
- * the real cause and the fix, and the same line in the produce function's error, its HTTP 503 body,
- * the health-check function's reasons and `lambda-kafka diagnose`. None of them can be fixed by a
+ * the real cause and the fix, and the same line in the produce function's error, the log of its HTTP
+ * invocation (whose 503 body names nothing of the cluster), the health-check function's reasons and
+ * `lambda-kafka diagnose`. None of them can be fixed by a
  * retry, so each fails after one attempt, in under a second.
  *
  * The functions run in a minimal root (no /etc), diagnose on the host: the certificates they use are
@@ -23,7 +24,9 @@ import { ensureNodeRuntime } from '../../scripts/lambda/runtimes.js';
 import type { HealthStatus } from '../../src/init/health.js';
 import { TEST_BROKERS, useBroker } from '../support/brokers.js';
 import { runDiagnose } from '../support/diagnose.js';
+import { insideFound } from '../support/http.js';
 import { createTopic, uniqueName } from '../support/kafka.js';
+import { logLines } from '../support/lambda.js';
 import { freshPackageZip } from '../support/package.js';
 import { createTestPki, type TestPki } from '../support/pki.js';
 
@@ -199,7 +202,7 @@ afterAll(async () => {
 
 describe('under RIE and the RIC, from the unpacked nodejs22.x zip', () => {
   it.each(FAULTS)(
-    '$name: one cause line, the same in the error, the HTTP 503 body, the health reasons and diagnose; one attempt under 1 s',
+    "$name: one cause line, the same in the error, the HTTP invocation's log (its 503 body generic), the health reasons and diagnose; one attempt under 1 s",
     async (fault) => {
       // Prepare
       const env = fault.env();
@@ -222,9 +225,17 @@ describe('under RIE and the RIC, from the unpacked nodejs22.x zip', () => {
       expect(second, direct.error?.errorMessage).toMatch(ONE_FAST_ATTEMPT);
       expect(attemptMs).toBeLessThan(1000);
 
-      // (b) the HTTP 503 body
+      // (b) the HTTP invocation's log; its 503 body is the generic one, naming nothing of the cluster
       expect(overHttp.value?.statusCode, describeFailure(overHttp)).toBe(503);
-      expect(JSON.parse(overHttp.value?.body ?? '{}').error).toBe(`Kafka is unavailable: ${line}`);
+      expect(logLines(overHttp.output).map((l) => l.message)).toContain(`HTTP 503, nothing sent: ${line}`);
+      expect(JSON.parse(overHttp.value?.body ?? '{}')).toEqual({
+        error:
+          'Kafka is unavailable: no message was sent. Retry later; sending this request again cannot duplicate its messages.',
+        reason: 'UNAVAILABLE',
+        retrySafe: true,
+        requestId: overHttp.requestId,
+      });
+      expect(insideFound(overHttp.value?.body ?? '')).toEqual([]);
 
       // (c) the health check's reasons
       expect(health.value?.status, describeFailure(health)).toBe('unhealthy');

@@ -1,14 +1,18 @@
 /** handlers/produce.ts in an emulated Lambda against the local broker, read back with kcat. */
+import { rmSync } from 'node:fs';
 import type { APIGatewayProxyEventV2, SQSEvent } from 'aws-lambda';
-import { beforeAll, describe, expect, it } from 'vitest';
-import { envFor } from '../support/env.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { closedPort, envFor } from '../support/env.js';
+import { insideFound } from '../support/http.js';
 import { createTopic, uniqueName } from '../support/kafka.js';
 import { readWithKcat } from '../support/kcat.js';
-import { handlerEnvironment } from '../support/lambda.js';
+import { handlerEnvironment, logLines } from '../support/lambda.js';
+import { createTestPki, type TestPki } from '../support/pki.js';
 
 const topic = uniqueName('produce');
 const otherTopic = uniqueName('produce-other');
 let env: Record<string, string>;
+type HttpAnswer = { statusCode: number; body: string };
 
 beforeAll(async () => {
   await createTopic(topic, 3);
@@ -121,7 +125,7 @@ describe('an SQS batch', () => {
 describe('an HTTP API request', () => {
   it('answers 400 to a body that is not JSON, and to invalid messages, sending nothing', async () => {
     const lambda = await handlerEnvironment('handlers/produce.ts', env);
-    const badJson = await lambda.invoke<{ statusCode: number; body: string }>(httpRequest('{"value": oops'), 10_000);
+    const badJson = await lambda.invoke<HttpAnswer>(httpRequest('{"value": oops'), 10_000);
     expect(badJson.value?.statusCode).toBe(400);
     expect(JSON.parse(badJson.value?.body ?? '{}').error).toMatch(/^The request body is not JSON: /);
     const invalid = await lambda.invoke<{ statusCode: number; body: string }>(
@@ -130,8 +134,32 @@ describe('an HTTP API request', () => {
     );
     expect(invalid.value?.statusCode).toBe(400);
     expect(JSON.parse(invalid.value?.body ?? '{}')).toMatchObject({
+      reason: 'INVALID_REQUEST',
       errors: [{ index: 1, error: expect.stringMatching(/value/) }],
     });
+  });
+
+  it('answers 400 "topic is not allowed" to a topic outside the configured ones, naming neither the variable nor the allowed topics', async () => {
+    const lambda = await handlerEnvironment('handlers/produce.ts', env);
+    const result = await lambda.invoke<HttpAnswer>(
+      httpRequest(
+        JSON.stringify({
+          messages: [
+            { topic: otherTopic, value: 'ok' },
+            { topic: 'payroll', value: 'x' },
+          ],
+        }),
+      ),
+      10_000,
+    );
+    expect(result.value?.statusCode).toBe(400);
+    expect(JSON.parse(result.value?.body ?? '{}')).toMatchObject({
+      error: 'Invalid messages: nothing was sent',
+      errors: [{ index: 1, error: 'topic "payroll" is not allowed' }],
+      requestId: expect.any(String),
+    });
+    expect(result.value?.body).not.toMatch(/KAFKA_/);
+    expect(result.value?.body).not.toContain(topic);
   });
 
   it('answers 200 with where each message landed (base64 bodies too)', async () => {
@@ -145,21 +173,96 @@ describe('an HTTP API request', () => {
     });
   });
 
-  it('answers 503 with the reason when Kafka is unavailable', async () => {
-    const lambda = await handlerEnvironment('handlers/produce.ts', {
-      ...env,
-      KAFKA_SASL_PASSWORD: 'wrong-password-for-503',
-      KAFKA_CONSUMER_INIT_RETRIES: '0',
-    });
-    const result = await lambda.invoke<{ statusCode: number; body: string }>(
-      httpRequest(JSON.stringify({ value: 'x' })),
-      15_000,
-    );
-    expect(result.value?.statusCode).toBe(503);
-    expect(JSON.parse(result.value?.body ?? '{}')).toMatchObject({
-      reason: 'AUTHENTICATION',
-      error: expect.stringMatching(/^Kafka is unavailable: /),
-    });
-    expect(result.value?.body).not.toContain('wrong-password-for-503');
+  it('answers 413 to a body over KAFKA_HTTP_MAX_BODY_BYTES before parsing it (base64 measured decoded), sending nothing', async () => {
+    const lambda = await handlerEnvironment('handlers/produce.ts', { ...env, KAFKA_HTTP_MAX_BODY_BYTES: '1000' });
+    const fits = JSON.stringify({ topic: otherTopic, key: 'fits', value: 'x'.repeat(900) });
+    const over = JSON.stringify({ topic: otherTopic, key: 'too-large', value: 'x'.repeat(1000) });
+
+    const accepted = await lambda.invoke<HttpAnswer>(httpRequest(Buffer.from(fits).toString('base64'), true), 10_000);
+    const refused = await lambda.invoke<HttpAnswer>(httpRequest(over), 10_000);
+    const refused64 = await lambda.invoke<HttpAnswer>(httpRequest(Buffer.from(over).toString('base64'), true), 10_000);
+    // Not even parsed: a body that is not JSON is refused for its size, not for its syntax.
+    const notJson = await lambda.invoke<HttpAnswer>(httpRequest('{'.repeat(1001)), 10_000);
+
+    expect(accepted.value?.statusCode, accepted.value?.body).toBe(200);
+    for (const [answer, bytes] of [
+      [refused, over.length],
+      [refused64, over.length],
+      [notJson, 1001],
+    ] as const) {
+      expect(answer.value?.statusCode).toBe(413);
+      expect(JSON.parse(answer.value?.body ?? '{}')).toMatchObject({
+        error: `The request body is ${bytes} bytes, more than the 1000 accepted: send fewer or smaller messages per request. Nothing was sent.`,
+        reason: 'TOO_LARGE',
+        limitBytes: 1000,
+      });
+    }
+    const read = await readWithKcat('PLAINTEXT', otherTopic);
+    expect(read.map((m) => m.key)).toContain('fits');
+    expect(read.map((m) => m.key)).not.toContain('too-large');
   });
+});
+
+describe('an HTTP API request when Kafka is unavailable', () => {
+  let pki: TestPki;
+  beforeAll(() => {
+    pki = createTestPki();
+  });
+  afterAll(() => rmSync(pki.dir, { recursive: true, force: true }));
+
+  const faults: { name: string; env: () => Promise<Record<string, string>>; cause: RegExp }[] = [
+    {
+      name: 'a wrong SASL password',
+      env: async () => ({ ...env, KAFKA_SASL_PASSWORD: 'wrong-password-for-503' }),
+      cause: /AUTHENTICATION \(-169\): SASL authentication failed: .*check KAFKA_SASL_MECHANISM/,
+    },
+    {
+      name: 'a broker address nothing listens on',
+      env: async () => ({
+        ...envFor('SSL'),
+        KAFKA_TOPICS: topic,
+        KAFKA_BOOTSTRAP_SERVERS: `127.0.0.1:${await closedPort()}`,
+        KAFKA_COORDINATOR_WAIT_TIMEOUT: '3',
+      }),
+      cause: /connection refused .*127\.0\.0\.1:\d+/,
+    },
+    {
+      name: 'a CA file that did not issue the broker certificate',
+      env: async () => ({ ...envFor('SSL'), KAFKA_TOPICS: topic, KAFKA_SSL_CAFILE: pki.otherCaFile }),
+      cause: /BROKER_CERTIFICATE_UNTRUSTED .*other-ca\/ca\.pem \(KAFKA_SSL_CAFILE\)/,
+    },
+  ];
+
+  it.each(faults)(
+    '$name: 503 with the request id and nothing of the cluster (no host, port, path, variable, mechanism); the cause in the log',
+    async (fault) => {
+      // Prepare
+      const lambda = await handlerEnvironment('handlers/produce.ts', {
+        ...(await fault.env()),
+        KAFKA_CONSUMER_INIT_RETRIES: '0',
+      });
+
+      // Act
+      const result = await lambda.invoke<HttpAnswer>(httpRequest(JSON.stringify({ value: 'x' })), 20_000);
+
+      // Assess: the body is the generic one, with this invocation's request id
+      expect(result.value?.statusCode, result.value?.body).toBe(503);
+      const body = JSON.parse(result.value?.body ?? '{}');
+      expect(body).toEqual({
+        error:
+          'Kafka is unavailable: no message was sent. Retry later; sending this request again cannot duplicate its messages.',
+        reason: 'UNAVAILABLE',
+        retrySafe: true,
+        requestId: expect.stringMatching(/^[0-9a-f-]{36}$/),
+      });
+      expect(insideFound(result.value?.body ?? '')).toEqual([]);
+      expect(result.value?.body).not.toContain('wrong-password-for-503');
+      // The log has the cause, under the same request id
+      const logged = logLines(result.output).find((line) => line.message.startsWith('HTTP 503, nothing sent: '));
+      expect(logged?.message, result.output.join('\n')).toMatch(fault.cause);
+      expect(logged).toMatchObject({ level: 'ERROR', statusCode: 503, function_request_id: body.requestId });
+      expect(result.output.join('\n')).not.toContain('wrong-password-for-503');
+    },
+    60_000,
+  );
 });

@@ -112,6 +112,19 @@ describe('the CloudFormation template from `npm run package`', () => {
     expect(JSON.stringify(decrypt?.Condition)).toMatch(/kms:ViaService/);
   });
 
+  it('lets only signed callers (AWS_IAM) use POST /messages, throttles its stage, and limits the request body', () => {
+    const routes = ofType('AWS::ApiGatewayV2::Route').map(([, r]) => r.Properties);
+    expect(routes.map((r) => [r.RouteKey, r.AuthorizationType])).toEqual([['POST /messages', 'AWS_IAM']]);
+    const stages = ofType('AWS::ApiGatewayV2::Stage').map(([, r]) => r.Properties);
+    expect(stages).toHaveLength(1);
+    expect(stages[0]?.DefaultRouteSettings).toEqual({ ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 });
+    const produce = ofType('AWS::Lambda::Function').find(
+      ([, r]) => r.Properties.Handler === 'dist/produce/index.handler',
+    );
+    const environment = produce?.[1].Properties.Environment as { Variables: Record<string, string> } | undefined;
+    expect(environment?.Variables.KAFKA_HTTP_MAX_BODY_BYTES).toBe('1048576');
+  });
+
   it('passes cfn-lint with no error and no deprecated runtime; the same template on nodejs20.x does not', () => {
     // W3005 is a redundant DependsOn in the HTTP API route that the framework generates, not ours.
     const lint = (file: string) => spawnSync(CFN_LINT, ['--ignore-checks', 'W3005', '--', file], { encoding: 'utf8' });

@@ -75,7 +75,7 @@ const http = (messages: unknown[]) => ({
 type HttpAnswer = { statusCode: number; body: string };
 
 describe('a warm producer whose broker stops answering, under RIE + RIC', () => {
-  it('names the cause and answers 503 — at the deadline by default, within 3 s with KAFKA_PRODUCE_BROKERS_DOWN_TIMEOUT_MS — and exits within 500 ms of SIGTERM with 50 messages queued', async () => {
+  it('names the cause in the log and answers 503 — at the deadline by default, within 3 s with KAFKA_PRODUCE_BROKERS_DOWN_TIMEOUT_MS — and exits within 500 ms of SIGTERM with 50 messages queued', async () => {
     // Prepare: two warm environments, one waiting while there is time (the default), one failing early
     const waiting = await start('produce-waits');
     const early = await start('produce-fails-early', { KAFKA_PRODUCE_BROKERS_DOWN_TIMEOUT_MS: '1000' });
@@ -110,7 +110,19 @@ describe('a warm producer whose broker stops answering, under RIE + RIC', () => 
       );
       expect(answer.timedOut).toBe(false);
       expect(answer.value?.statusCode).toBe(503);
-      expect(JSON.parse(answer.value?.body ?? '{}').error).toMatch(cause);
+      // The caller is told to retry later, that a retry can duplicate (the messages stay queued), and the request id;
+      // the refused address is for the log only.
+      expect(JSON.parse(answer.value?.body ?? '{}')).toEqual({
+        error: expect.stringMatching(/^Kafka is unavailable: no message was acknowledged\. Retry later; /),
+        reason: 'UNAVAILABLE',
+        retrySafe: false,
+        requestId: answer.requestId,
+      });
+      expect(answer.value?.body).not.toMatch(cause);
+      const logged = logLines(answer.output).find((line) =>
+        line.message.startsWith('HTTP 503, no message acknowledged: '),
+      );
+      expect(logged?.message, answer.output.join('\n')).toMatch(cause);
     }
     expect(slow?.durationMs).toBeGreaterThan(20_000);
     expect(slow?.durationMs).toBeLessThan(28_000);

@@ -44,6 +44,16 @@ export async function createTopic(name: string, partitions = 1, broker = 'defaul
   }
 }
 
+export async function topicExists(name: string, broker = 'default'): Promise<boolean> {
+  const admin = new KafkaJS.Kafka({}).admin(listenerConfig('PLAINTEXT', broker));
+  await admin.connect();
+  try {
+    return (await admin.listTopics()).includes(name);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
 export async function deleteTopic(name: string, broker = 'default'): Promise<void> {
   const admin = new KafkaJS.Kafka({}).admin(listenerConfig('PLAINTEXT', broker));
   await admin.connect();
