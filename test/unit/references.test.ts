@@ -59,7 +59,7 @@ describe('resolveReferences', () => {
       ConfigError,
       /may not read the secret "x".*allow secretsmanager:GetSecretValue.*kms:Decrypt/,
     ],
-    ['TimeoutError', SecretFetchError, /could not be fetched \(TimeoutError\).*VPC endpoint/],
+    ['TimeoutError', SecretFetchError, /could not be fetched \(TimeoutError: denied\).*VPC endpoint/],
   ])('names the variable and the fix when the store answers %s', async (name, type, message) => {
     const { fetch } = store({}, name);
     const failed = resolveReferences({ ...SCRAM, KAFKA_SASL_PASSWORD_SECRET: 'x' }, { fetch });
