@@ -55,10 +55,26 @@ import {
 } from './steps.js';
 import { checkAfterPause, pauseThreshold } from './thaw.js';
 
+/** How a KafkaInitializer is set up; every option has a default fit for a Lambda function. */
 export interface KafkaInitializerOptions {
+  /** Where KAFKA_* is read from. Default: `process.env`. */
   env?: Environment;
+  /** The `service` of the logs and the metrics' dimension. Default: POWERTOOLS_SERVICE_NAME, else "lambda-kafka". */
   serviceName?: string;
+  /** The metrics' namespace. Default: POWERTOOLS_METRICS_NAMESPACE, else "LambdaKafka". */
   namespace?: string;
+  /**
+   * Your function's Powertools Logger: the library logs through a child of it (your keys, level and
+   * service; its own secret redaction on top). Default: a Logger of its own.
+   */
+  logger?: Logger;
+  /**
+   * Your function's Powertools Metrics: at the end of each invocation the library adds its metrics to
+   * it and leaves publishing to you (Powertools' `logMetrics` middleware or `publishStoredMetrics()`,
+   * run after the library's `handler()` / middleware has ended the invocation), so the function emits
+   * one EMF document per invocation. Default: a Metrics of its own, published by the library.
+   */
+  metrics?: Metrics;
   /** Longest SIGTERM clean-up (Lambda allows about 500 ms when extensions are registered). */
   shutdownTimeoutMs?: number;
   /**
@@ -131,10 +147,17 @@ export class KafkaInitializer {
     this.#env = options.env ?? process.env;
     this.#shutdownTimeoutMs = options.shutdownTimeoutMs ?? 500;
     const serviceName = options.serviceName ?? this.#env.POWERTOOLS_SERVICE_NAME ?? DEFAULT_SERVICE_NAME;
-    this.logger = createLogger(this.#redactor, serviceName);
+    this.logger = options.logger
+      ? options.logger.createChild({ jsonReplacerFn: this.#redactor.replacer })
+      : createLogger(this.#redactor, serviceName);
     this.#log = options.log ? redactedLog(options.log, this.#redactor) : logTo(this.logger);
     // librdkafka logs between invocations too: those lines get no request id and no cold start.
-    const idleLog = options.log ? this.#log : logTo(createLogger(this.#redactor, serviceName));
+    const idleLog = options.log
+      ? this.#log
+      : logTo(
+          options.logger?.createChild({ jsonReplacerFn: this.#redactor.replacer }) ??
+            createLogger(this.#redactor, serviceName),
+        );
     this.#recorders = new ClientRecorders(
       this.#log,
       { onConnectionFailure: (count) => this.metrics.count(METRIC_NAMES.connectionErrors, count) },
@@ -142,11 +165,12 @@ export class KafkaInitializer {
     );
     this.#calls = new NativeCalls(this.#log);
     this.metrics = new KafkaMetrics(
-      new Metrics({
-        namespace: options.namespace ?? this.#env.POWERTOOLS_METRICS_NAMESPACE ?? DEFAULT_NAMESPACE,
-        serviceName,
-      }),
-      options.emitMetrics !== false,
+      options.metrics ??
+        new Metrics({
+          namespace: options.namespace ?? this.#env.POWERTOOLS_METRICS_NAMESPACE ?? DEFAULT_NAMESPACE,
+          serviceName,
+        }),
+      options.emitMetrics === false ? 'none' : options.metrics ? 'add' : 'publish',
     );
     if (options.handleSigterm !== false) {
       process.once('SIGTERM', () => {
@@ -224,6 +248,13 @@ export class KafkaInitializer {
     this.#lastEnd = Date.now();
   }
 
+  /** Logs a failed invocation with its cause, classified (what handler() and kafkaMiddleware do). */
+  logFailure(error: unknown): void {
+    const classification = classifyKafkaError(error);
+    const { name, kind, summary, hint } = classification;
+    this.#log.error(`Invocation failed: ${causeLine(classification)}`, { error: name, kind, summary, hint });
+  }
+
   /** Wraps a handler so that every invocation begins and ends here, and a failure is logged with its cause. */
   handler<E, R>(
     fn: (event: E, invocation: Invocation) => Promise<R>,
@@ -233,13 +264,7 @@ export class KafkaInitializer {
       try {
         return await fn(event, invocation);
       } catch (error) {
-        const { name, kind, summary, hint } = classifyKafkaError(error);
-        this.#log.error(`Invocation failed: ${causeLine(classifyKafkaError(error))}`, {
-          error: name,
-          kind,
-          summary,
-          hint,
-        });
+        this.logFailure(error);
         throw error;
       } finally {
         await this.end(invocation);

@@ -49,10 +49,14 @@ export class KafkaMetrics {
   readonly #metrics: Metrics;
   readonly #invocation = new Map<string, { unit: Unit; value: number }>();
   readonly #totals = new Map<CountName, number>();
-  readonly #emit: boolean;
+  readonly #emit: 'publish' | 'add' | 'none';
 
-  /** With `emit` false nothing is printed (a command-line tool); the totals are still kept. */
-  constructor(metrics: Metrics, emit = true) {
+  /**
+   * `publish`: flush() writes this invocation's EMF document. `add`: flush() only adds the metrics
+   * to `metrics`, which its owner publishes (a function's own Metrics: one document per invocation).
+   * `none` (a command-line tool): nothing is printed; the totals are still kept.
+   */
+  constructor(metrics: Metrics, emit: 'publish' | 'add' | 'none' = 'publish') {
     this.#metrics = metrics;
     this.#emit = emit;
   }
@@ -78,13 +82,13 @@ export class KafkaMetrics {
 
   /** Writes this invocation's metrics as one EMF document and starts the next invocation's. */
   flush(): void {
-    if (!this.#emit) {
+    if (this.#emit === 'none') {
       this.#invocation.clear();
       return;
     }
     for (const name of ALWAYS_EMITTED) if (!this.#invocation.has(name)) this.#add(name, MetricUnit.Count, 0);
     for (const [name, { unit, value }] of this.#invocation) this.#metrics.addMetric(name, unit, value);
     this.#invocation.clear();
-    this.#metrics.publishStoredMetrics();
+    if (this.#emit === 'publish') this.#metrics.publishStoredMetrics();
   }
 }
