@@ -1,53 +1,30 @@
 /**
- * Bundles each handler into dist/<name>/index.mjs (ESM, minified, with source maps), keeping the
- * native binding external: esbuild cannot bundle a native addon, and the binding's loader looks
- * for its package root (confluent-kafka-javascript#320). The deployment package ships the binding
- * built for the Lambda runtime beside the bundles (scripts/package/).
+ * Bundles each handler into dist/<name>/index.mjs (ESM, minified, with source maps) with the helper
+ * the library offers its users (src/esbuild.ts, `lambda-kafka/esbuild`): the native binding stays
+ * external, since esbuild cannot bundle a native addon and the binding's loader looks for its
+ * package root (confluent-kafka-javascript#320). The deployment package ships the binding built for
+ * the Lambda runtime beside the bundles (scripts/package/).
  *
- *   node esbuild.config.mjs [--node 22]     bundle for that Node major (default 22, nodejs22.x)
+ *   npx tsx esbuild.config.mjs [--node 22]     bundle for that Node major (default 22, nodejs22.x)
  */
 import { rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { build } from 'esbuild';
+import { bundleFunction } from './src/esbuild.js';
 
 const root = dirname(fileURLToPath(import.meta.url));
 
 export const HANDLERS = ['produce', 'consume', 'health-check'];
 
-/** The binding cannot be bundled; the AWS SDK and the MSK IAM signer are loaded only if present. */
-export const EXTERNAL = ['@confluentinc/kafka-javascript', 'aws-msk-iam-sasl-signer-js'];
-
 /** Bundles every handler for Node `nodeMajor` into `outdir` (default dist/), replacing what was there. */
 export async function bundleHandlers({ nodeMajor = 22, outdir = join(root, 'dist') } = {}) {
   rmSync(outdir, { recursive: true, force: true });
-  await Promise.all(
+  return Promise.all(
     HANDLERS.map((name) =>
-      build({
-        entryPoints: { index: join(root, 'handlers', `${name}.ts`) },
-        outdir: join(outdir, name),
-        outExtension: { '.js': '.mjs' },
-        // What is imported on first use only (the AWS SDK behind secret references) goes to chunks/,
-        // loaded when used: every cold start would otherwise parse it.
-        splitting: true,
-        chunkNames: 'chunks/[name]-[hash]',
-        bundle: true,
-        platform: 'node',
-        target: `node${nodeMajor}`,
-        format: 'esm',
-        minify: true,
-        sourcemap: true,
-        external: EXTERNAL,
-        // Bundled CommonJS code may call require(); ESM has none unless we make one.
-        banner: {
-          js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
-        },
-        logLevel: 'warning',
-      }),
+      bundleFunction({ entry: join(root, 'handlers', `${name}.ts`), outdir: join(outdir, name), nodeMajor }),
     ),
   );
-  return HANDLERS.map((name) => join(outdir, name, 'index.mjs'));
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {

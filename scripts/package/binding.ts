@@ -30,11 +30,12 @@ import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { BINDING_PACKAGE, RUNTIME_FILES as USER_RUNTIME_FILES } from '../../src/esbuild.js';
 import { REPO_ROOT } from '../kafka/layout.js';
 import type { NodeRuntime } from '../lambda/runtimes.js';
 import { BINDINGS_DIR } from './layout.js';
 
-export const BINDING_PACKAGE = '@confluentinc/kafka-javascript';
+export { BINDING_PACKAGE };
 
 /** librdkafka's configure: static dependencies from the system, nothing downloaded. */
 const LIBRDKAFKA_CONFIGURE = [
@@ -53,16 +54,16 @@ const STATIC_ARCHIVES: Record<string, string> = {
   'libzstd.a': 'libzstd-dev',
 };
 
-/** What goes into the package from each module: the files Node loads, and the licences. */
-const RUNTIME_FILES: Record<string, (file: string) => boolean> = {
-  [BINDING_PACKAGE]: (file) =>
-    file === 'package.json' ||
-    file === 'librdkafka.js' ||
-    /^LICENSE/.test(file) ||
-    (file.startsWith('lib/') && file.endsWith('.js')),
-  bindings: (file) => ['package.json', 'bindings.js', 'LICENSE.md'].includes(file),
-  'file-uri-to-path': (file) => ['package.json', 'index.js', 'LICENSE'].includes(file),
-};
+/**
+ * What goes into the package from each module: the files Node loads, and the licences (the rule the
+ * library's users get from `lambda-kafka/esbuild`). build/Release is assembled here, from the build.
+ */
+const RUNTIME_FILES: Record<string, (file: string) => boolean> = Object.fromEntries(
+  Object.entries(USER_RUNTIME_FILES).map(([name, keep]) => [
+    name,
+    (file: string) => !file.startsWith('build/') && keep(file),
+  ]),
+);
 
 const JOBS = String(Math.max(1, availableParallelism()));
 

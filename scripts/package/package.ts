@@ -13,6 +13,7 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, cpSync, mkdirSync, readdirSync, rmSync, statSync, utimesSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { bundleHandlers, HANDLERS } from '../../esbuild.config.mjs';
+import { checkImport } from '../../src/esbuild.js';
 import { ensureNodeRuntime, type LambdaRuntime, type NodeRuntime } from '../lambda/runtimes.js';
 import { ensureLambdaBinding, type LambdaBinding, NATIVE_DIR } from './binding.js';
 import { PACKAGE_DIR, packageZip } from './layout.js';
@@ -41,20 +42,7 @@ function* walk(dir: string): Generator<string> {
 
 /** Imports every bundle from the staged tree with the runtime's Node and nothing else on the module path. */
 function assertBundlesLoad(staged: string, node: NodeRuntime): void {
-  for (const name of HANDLERS) {
-    const script = `const m = await import('./dist/${name}/index.mjs'); if (typeof m.handler !== 'function') throw new Error('no handler export');`;
-    try {
-      execFileSync(node.bin, ['--input-type=module', '-e', script], {
-        cwd: staged,
-        env: { PATH: process.env.PATH, KAFKA_BOOTSTRAP_SERVERS: 'localhost:9092' },
-        stdio: 'pipe',
-      });
-    } catch (error) {
-      throw new Error(
-        `dist/${name}/index.mjs does not load from the package's files under Node.js ${node.version}:\n${(error as { stderr?: Buffer }).stderr ?? error}`,
-      );
-    }
-  }
+  for (const name of HANDLERS) checkImport(staged, `dist/${name}/index.mjs`, node.bin);
 }
 
 /** A zip with sorted entries, fixed times and world-readable files (Lambda runs the code as another user). */

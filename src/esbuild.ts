@@ -1,0 +1,141 @@
+/**
+ * Bundling a Lambda function that uses lambda-kafka (`lambda-kafka/esbuild`), as this project
+ * bundles its own: esbuild cannot bundle a native addon, and the binding's loader looks for its
+ * package root at run time (confluent-kafka-javascript#320), so the binding stays external and is
+ * copied beside the bundle, into node_modules/, with only the files Node loads.
+ *
+ *   import { bundleFunction, copyBinding, checkImport } from 'lambda-kafka/esbuild';
+ *   const task = 'build/my-function';                    // what you zip
+ *   await bundleFunction({ entry: 'src/handler.ts', outdir: `${task}/dist` });
+ *   copyBinding(task);                                   // from your node_modules
+ *   checkImport(task, 'dist/index.mjs');                 // loads as Lambda will, or throws why
+ *
+ * The binding copied is the one installed: its `.node` file only loads in the Node major it was
+ * built for, and on Lambda only if it needs no library Lambda lacks (the prebuilt binary from
+ * GitHub does not). esbuild is a peer dependency: this module is for build time.
+ */
+import { execFileSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join, resolve } from 'node:path';
+import type { BuildOptions } from 'esbuild';
+
+export const BINDING_PACKAGE = '@confluentinc/kafka-javascript';
+
+/** What is never bundled: the native binding, and the MSK IAM signer (an optional dependency, loaded on use). */
+export const EXTERNAL: readonly string[] = [BINDING_PACKAGE, 'aws-msk-iam-sasl-signer-js'];
+
+/** What goes into the package from each module: the files Node loads, and the licences. */
+export const RUNTIME_FILES: Readonly<Record<string, (file: string) => boolean>> = {
+  [BINDING_PACKAGE]: (file) =>
+    file === 'package.json' ||
+    file === 'librdkafka.js' ||
+    /^LICENSE/.test(file) ||
+    (file.startsWith('lib/') && file.endsWith('.js')) ||
+    // The addon and librdkafka's libraries: beside it (the prebuilt binary, this project's Lambda
+    // build) or in build/deps (a source build, whose RUNPATH is $ORIGIN/../deps).
+    /^build\/(Release|deps)\/[^/]+\.(node|so(\.\d+)*)$/.test(file),
+  bindings: (file) => ['package.json', 'bindings.js', 'LICENSE.md'].includes(file),
+  'file-uri-to-path': (file) => ['package.json', 'index.js', 'LICENSE'].includes(file),
+};
+
+export interface BundleOptions {
+  /** The handler's source file. */
+  entry: string;
+  /** Where `index.mjs` (and lazily loaded chunks/) go, e.g. `<task>/dist/<function>`. */
+  outdir: string;
+  /** The Lambda runtime's Node major (nodejs22.x: 22). */
+  nodeMajor?: number;
+  minify?: boolean;
+  sourcemap?: boolean;
+  /** More modules to leave out of the bundle. */
+  external?: readonly string[];
+}
+
+/** esbuild's options for a Lambda handler using lambda-kafka: ESM for Node `nodeMajor`, the binding external. */
+export function buildOptions(options: BundleOptions): BuildOptions {
+  return {
+    entryPoints: { index: options.entry },
+    outdir: options.outdir,
+    outExtension: { '.js': '.mjs' },
+    // What is imported on first use only (the AWS SDK behind secret references) goes to chunks/,
+    // loaded when used: every cold start would otherwise parse it.
+    splitting: true,
+    chunkNames: 'chunks/[name]-[hash]',
+    bundle: true,
+    platform: 'node',
+    target: `node${options.nodeMajor ?? 22}`,
+    format: 'esm',
+    minify: options.minify ?? true,
+    sourcemap: options.sourcemap ?? true,
+    external: [...EXTERNAL, ...(options.external ?? [])],
+    // Bundled CommonJS code may call require(); ESM has none unless we make one.
+    banner: {
+      js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
+    },
+    logLevel: 'warning',
+  };
+}
+
+/** Bundles one handler; returns the path of its `index.mjs`. */
+export async function bundleFunction(options: BundleOptions): Promise<string> {
+  const { build } = await import('esbuild');
+  await build(buildOptions(options));
+  return join(options.outdir, 'index.mjs');
+}
+
+function copyModule(name: string, from: string, to: string): void {
+  const keep = RUNTIME_FILES[name] as (file: string) => boolean;
+  const walk = (dir: string): string[] =>
+    readdirSync(join(from, dir), { withFileTypes: true }).flatMap((entry) => {
+      const path = dir ? `${dir}/${entry.name}` : entry.name;
+      return entry.isDirectory() ? walk(path) : [path];
+    });
+  for (const file of walk('').filter(keep)) {
+    mkdirSync(dirname(join(to, file)), { recursive: true });
+    cpSync(join(from, file), join(to, file));
+  }
+}
+
+/**
+ * Copies the installed binding (and `bindings`, `file-uri-to-path`, which load it) into
+ * `<taskDir>/node_modules`, resolved from `projectDir` (default: the current directory).
+ */
+export function copyBinding(taskDir: string, projectDir = process.cwd()): string[] {
+  const require = createRequire(join(resolve(projectDir), 'package.json'));
+  const copied: string[] = [];
+  const root = (name: string, base?: string) => {
+    const from = base ? createRequire(join(base, 'package.json')) : require;
+    return dirname(from.resolve(`${name}/package.json`));
+  };
+  const binding = root(BINDING_PACKAGE);
+  if (!existsSync(join(binding, 'build', 'Release'))) {
+    throw new Error(
+      `${binding} has no build/Release: the binding was installed without its native part (npm install --ignore-scripts?); run npm rebuild ${BINDING_PACKAGE}`,
+    );
+  }
+  for (const name of Object.keys(RUNTIME_FILES)) {
+    const from = name === BINDING_PACKAGE ? binding : root(name, binding);
+    copyModule(name, from, join(taskDir, 'node_modules', name));
+    copied.push(name);
+  }
+  return copied;
+}
+
+/**
+ * Imports `handlerFile` (relative to `taskDir`) with `node` from inside `taskDir` and nothing else
+ * on the module path, as Lambda does, and checks it exports `handler`; throws with Node's own
+ * error otherwise (a missing module, a binding built for another Node major).
+ */
+export function checkImport(taskDir: string, handlerFile: string, node = process.execPath): void {
+  const script = `const m = await import('./${handlerFile.replace(/^\.\//, '')}'); if (typeof m.handler !== 'function') throw new Error('no handler export');`;
+  try {
+    execFileSync(node, ['--input-type=module', '-e', script], {
+      cwd: taskDir,
+      env: { PATH: process.env.PATH, KAFKA_BOOTSTRAP_SERVERS: 'localhost:9092' },
+      stdio: 'pipe',
+    });
+  } catch (error) {
+    throw new Error(`${handlerFile} does not load from ${taskDir}:\n${(error as { stderr?: Buffer }).stderr ?? error}`);
+  }
+}
