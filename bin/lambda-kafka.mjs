@@ -1,6 +1,13 @@
 #!/usr/bin/env node
-// The lambda-kafka command, run from the repository's TypeScript sources through tsx.
-import { register } from 'tsx/esm/api';
+// The lambda-kafka command. Installed from the package it runs the compiled lib/; in the repository,
+// where the TypeScript sources are, it runs them through tsx (so it never runs a stale build).
+import { existsSync } from 'node:fs';
 
-register();
-await import('../src/diagnose/cli.ts');
+const source = new URL('../src/diagnose/cli.ts', import.meta.url);
+if (existsSync(source)) {
+  const { register } = await import('tsx/esm/api');
+  register();
+  await import(source.href);
+} else {
+  await import(new URL('../lib/diagnose/cli.js', import.meta.url).href);
+}

@@ -1,17 +1,47 @@
-export * from './config/index.js';
-export * from './errors/index.js';
-export * from './init/index.js';
-export { ClientLogRecorder } from './observability/client-log.js';
-export type { Log } from './observability/log.js';
-export { createLogger, logTo } from './observability/logger.js';
+/**
+ * lambda-kafka's public API: what a function of yours imports. Everything else in src/ is internal
+ * and may change without notice.
+ *
+ *   import { KafkaInitializer, produce, consumeBatch } from 'lambda-kafka';
+ *   import { kafkaMiddleware } from 'lambda-kafka/middy';          // for handlers built with middy
+ *   import { bundleFunction } from 'lambda-kafka/esbuild';          // build time: bundle + binding
+ */
+
+// The clients it hands out.
+export type { ManagedAdmin } from './clients/admin.js';
+export type { KafkaMessage, ManagedConsumer, PartitionLag, TopicPartitionOffset } from './clients/consumer.js';
+export type { ManagedProducer, ProducerRecord, SendOptions, SendOutcome, SendResult } from './clients/producer.js';
+// Configuration.
+export { type Environment, type KafkaConfig, loadConfig } from './config/load.js';
+export { type ConsumeEvent, consumeBatch } from './consume/consume.js';
+export type { DrainResult, StopReason } from './consume/drain.js';
 export {
-  DEFAULT_NAMESPACE,
-  INIT_STAGES,
-  type InitStage,
-  KafkaMetrics,
-  METRIC_NAMES,
-  stageDurationMetric,
-} from './observability/metrics.js';
-export { Redactor } from './observability/redact.js';
-export * from './retry/index.js';
-export * from './ssl/index.js';
+  type ConsumedMessage,
+  logMessage,
+  type MessageProcessor,
+  type ProcessingContext,
+} from './consume/processor.js';
+// Errors and what they mean.
+export { type Classification, classifyKafkaError } from './errors/classify.js';
+export {
+  AttemptTimeoutError,
+  CertificateError,
+  CircuitOpenError,
+  ConfigError,
+  KafkaOperationError,
+  RetryError,
+} from './errors/errors.js';
+export type { ErrorKind } from './errors/table.js';
+export type { HealthState, HealthStatus } from './init/health.js';
+// The initializer: one per execution environment, created at module scope.
+export { KafkaInitializer, type KafkaInitializerOptions } from './init/initializer.js';
+export type { Invocation, InvocationContext } from './init/invocation.js';
+export { METRIC_NAMES } from './observability/metrics.js';
+// The functions' logic, for handlers of your own.
+export {
+  type DirectEvent,
+  type DirectResult,
+  type MessageResult,
+  type ProduceEvent,
+  produce,
+} from './produce/produce.js';

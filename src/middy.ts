@@ -1,0 +1,53 @@
+/**
+ * A middy middleware, as Powertools' own utilities offer: it begins and ends each invocation on a
+ * KafkaInitializer (what `kafka.handler()` does when it wraps a handler), so a handler built with
+ * middy gets the same deadline, logging context and per-invocation metrics.
+ *
+ *   const kafka = new KafkaInitializer({ logger, metrics });
+ *   export const handler = middy(async (event, context) => {
+ *     const producer = await kafka.producer(kafkaInvocation(context));
+ *     ...
+ *   })
+ *     .use(logMetrics(metrics))        // publishes once, after kafkaMiddleware has added its metrics
+ *     .use(kafkaMiddleware(kafka));
+ *
+ * Typed structurally: middy is not a dependency of the library.
+ */
+import type { KafkaInitializer } from './init/initializer.js';
+import type { Invocation, InvocationContext } from './init/invocation.js';
+
+const invocations = new WeakMap<object, Invocation>();
+
+interface Request {
+  context: InvocationContext;
+  error?: unknown;
+}
+
+/** The middleware: `before` begins the invocation, `after` and `onError` end it (the latter logging the cause). */
+export function kafkaMiddleware(kafka: KafkaInitializer) {
+  const end = async (request: Request) => {
+    const invocation = invocations.get(request.context);
+    if (!invocation) return;
+    invocations.delete(request.context);
+    await kafka.end(invocation);
+  };
+  return {
+    before: (request: Request): void => {
+      invocations.set(request.context, kafka.begin(request.context));
+    },
+    after: end,
+    onError: async (request: Request): Promise<void> => {
+      if (request.error !== undefined) kafka.logFailure(request.error);
+      await end(request);
+    },
+  };
+}
+
+/** The Invocation kafkaMiddleware began for this Lambda context: pass it to `kafka.producer()` and the others. */
+export function kafkaInvocation(context: InvocationContext): Invocation {
+  const invocation = invocations.get(context);
+  if (!invocation) {
+    throw new Error('kafkaInvocation(context): no invocation began for this context: add .use(kafkaMiddleware(kafka))');
+  }
+  return invocation;
+}
