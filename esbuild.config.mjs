@@ -14,10 +14,14 @@ import { build } from 'esbuild';
 
 const root = dirname(fileURLToPath(import.meta.url));
 
-export const HANDLERS = ['produce', 'consume', 'health-check'];
+export const HANDLERS = ['produce', 'consume', 'health-check', 'forward'];
 
-/** The binding cannot be bundled; the AWS SDK and the MSK IAM signer are loaded only if present. */
-export const EXTERNAL = ['@confluentinc/kafka-javascript', 'aws-msk-iam-sasl-signer-js'];
+/**
+ * The binding cannot be bundled; the AWS SDK and the MSK IAM signer are loaded only if present.
+ * protobufjs and avro-js are Powertools Kafka's optional peers, imported only for a Protobuf or Avro
+ * schema (the forward function decodes JSON), so they are not installed and cannot be bundled.
+ */
+export const EXTERNAL = ['@confluentinc/kafka-javascript', 'aws-msk-iam-sasl-signer-js', 'protobufjs', 'avro-js'];
 
 /** Bundles every handler for Node `nodeMajor` into `outdir` (default dist/), replacing what was there. */
 export async function bundleHandlers({ nodeMajor = 22, outdir = join(root, 'dist') } = {}) {
