@@ -15,14 +15,25 @@ import { bundleFunction } from './src/esbuild.js';
 
 const root = dirname(fileURLToPath(import.meta.url));
 
-export const HANDLERS = ['produce', 'consume', 'health-check'];
+export const HANDLERS = ['produce', 'consume', 'health-check', 'forward'];
+
+/**
+ * protobufjs and avro-js are Powertools Kafka's optional peers, imported only for a Protobuf or Avro
+ * schema (the forward function decodes JSON), so they are not installed and cannot be bundled.
+ */
+const OPTIONAL_PEERS = ['protobufjs', 'avro-js'];
 
 /** Bundles every handler for Node `nodeMajor` into `outdir` (default dist/), replacing what was there. */
 export async function bundleHandlers({ nodeMajor = 22, outdir = join(root, 'dist') } = {}) {
   rmSync(outdir, { recursive: true, force: true });
   return Promise.all(
     HANDLERS.map((name) =>
-      bundleFunction({ entry: join(root, 'handlers', `${name}.ts`), outdir: join(outdir, name), nodeMajor }),
+      bundleFunction({
+        entry: join(root, 'handlers', `${name}.ts`),
+        outdir: join(outdir, name),
+        nodeMajor,
+        external: OPTIONAL_PEERS,
+      }),
     ),
   );
 }

@@ -71,6 +71,11 @@ export interface ProduceSettings {
   httpMaxBodyBytes: number;
 }
 
+export interface ForwardSettings {
+  /** KAFKA_FORWARD_TOPIC: where the forward function produces; unset in the functions that do not forward. */
+  topic?: string;
+}
+
 export interface KafkaConfig {
   bootstrapServers: readonly string[];
   clientId: string;
@@ -81,6 +86,7 @@ export interface KafkaConfig {
   topics: TopicSettings;
   init: InitSettings;
   produce: ProduceSettings;
+  forward: ForwardSettings;
   /** The secrets given by reference (src/config/references.ts), e.g. KAFKA_SASL_PASSWORD_SECRET. */
   references: readonly ReferenceName[];
   /**
@@ -235,6 +241,13 @@ function checkCombinations(p: ParsedVariables, env: Environment, problems: Confi
   if (p.KAFKA_CREATE_TOPICS === true && (p.KAFKA_TOPICS ?? []).length === 0) {
     warnings.push('KAFKA_CREATE_TOPICS=true but KAFKA_TOPICS is empty: there is nothing to create');
   }
+  const forwardTopic = p.KAFKA_FORWARD_TOPIC;
+  const topics = p.KAFKA_TOPICS ?? [];
+  if (forwardTopic !== undefined && topics.length > 0 && !topics.includes(forwardTopic)) {
+    warnings.push(
+      `KAFKA_FORWARD_TOPIC (${forwardTopic}) is not in KAFKA_TOPICS: start-up does not verify it, so a missing topic shows only when the first record is forwarded`,
+    );
+  }
   for (const name of ['KAFKA_TOPIC_PARTITIONS', 'KAFKA_TOPIC_REPLICATION_FACTOR'] as const) {
     if (p[name] !== undefined && p.KAFKA_CREATE_TOPICS === false) {
       warnings.push(`${name} only applies to topics created with KAFKA_CREATE_TOPICS=true`);
@@ -368,6 +381,7 @@ export function loadConfig(env: Environment = process.env, fetched?: Readonly<Re
       brokersDownTimeoutMs: p.KAFKA_PRODUCE_BROKERS_DOWN_TIMEOUT_MS,
       httpMaxBodyBytes: p.KAFKA_HTTP_MAX_BODY_BYTES as number,
     },
+    forward: { topic: p.KAFKA_FORWARD_TOPIC },
     references,
     referencesResolved: references.length === 0 || fetched !== undefined,
     warnings,

@@ -75,6 +75,20 @@ export const bootstrapServers = v.pipe(
 );
 
 /** Kafka's legal topic names: letters, digits, `.`, `_`, `-`, at most 249 characters. */
+const LEGAL_TOPIC = /^[a-zA-Z0-9._-]{1,249}$/;
+const illegalTopic = (name: string) =>
+  `"${name}" is not a legal topic name (letters, digits, ".", "_", "-"; at most 249 characters)`;
+
+/** One topic name, trimmed. */
+export const topicName = v.pipe(
+  v.string(),
+  v.trim(),
+  v.check(
+    (name) => LEGAL_TOPIC.test(name) && name !== '.' && name !== '..',
+    (issue) => illegalTopic(issue.input),
+  ),
+);
+
 export const topicList = v.pipe(
   v.string(),
   v.transform((list) => [
@@ -88,11 +102,7 @@ export const topicList = v.pipe(
   v.rawCheck(({ dataset, addIssue }) => {
     if (!dataset.typed) return;
     for (const name of dataset.value) {
-      if (!/^[a-zA-Z0-9._-]{1,249}$/.test(name) || name === '.' || name === '..') {
-        addIssue({
-          message: `"${name}" is not a legal topic name (letters, digits, ".", "_", "-"; at most 249 characters)`,
-        });
-      }
+      if (!LEGAL_TOPIC.test(name) || name === '.' || name === '..') addIssue({ message: illegalTopic(name) });
     }
   }),
 );

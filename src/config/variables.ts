@@ -12,6 +12,7 @@ import {
   saslMechanism,
   secondsAsMs,
   topicList,
+  topicName,
   wholeNumber,
 } from './schemas.js';
 
@@ -91,6 +92,11 @@ export const VARIABLES = {
   KAFKA_TOPICS: {
     schema: topicList,
     description: 'Topics to verify at start-up, comma-separated; the first is the default topic.',
+  },
+  KAFKA_FORWARD_TOPIC: {
+    schema: topicName,
+    description:
+      'Topic the forward function (fed by an event source mapping) produces its transformed records to. Required by that function only.',
   },
   KAFKA_CREATE_TOPICS: { schema: boolean, default: 'false', description: 'Create missing KAFKA_TOPICS.' },
   KAFKA_TOPIC_PARTITIONS: {

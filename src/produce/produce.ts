@@ -50,12 +50,15 @@ function rules(kafka: KafkaInitializer, forCaller = false): MessageRules {
 }
 
 /** What `deliver` got to: once messages are handed to the producer, a failure may still let them out. */
-interface Progress {
+export interface Progress {
   handedOver: boolean;
 }
 
-/** Sends the valid messages of `parsed`; invalid ones are reported as such, in place. */
-async function deliver(
+/**
+ * Sends the valid messages of `parsed`; invalid ones are reported as such, in place. The forward
+ * function (src/forward/) sends through here too, so both share the producer and its retries.
+ */
+export async function deliver(
   kafka: KafkaInitializer,
   invocation: Invocation,
   parsed: Parsed[],

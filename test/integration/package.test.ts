@@ -72,10 +72,11 @@ function functionVariables(): Record<string, string> {
 }
 
 describe('the CloudFormation template from `npm run package`', () => {
-  it('has the three functions on nodejs22.x (the default runtime), each with the zip built for it', () => {
+  it('has the four functions on nodejs22.x (the default runtime), each with the zip built for it', () => {
     const functions = ofType('AWS::Lambda::Function').map(([, r]) => r.Properties);
     expect(functions.map((f) => f.Handler).sort()).toEqual([
       'dist/consume/index.handler',
+      'dist/forward/index.handler',
       'dist/health-check/index.handler',
       'dist/produce/index.handler',
     ]);
@@ -88,9 +89,51 @@ describe('the CloudFormation template from `npm run package`', () => {
       'rate(5 minutes)',
       'rate(5 minutes)',
     ]);
-    expect(ofType('AWS::Lambda::EventSourceMapping')[0]?.[1].Properties.FunctionResponseTypes).toEqual([
-      'ReportBatchItemFailures',
-    ]);
+    const sqs = ofType('AWS::Lambda::EventSourceMapping').find(([, r]) =>
+      JSON.stringify(r.Properties.EventSourceArn).includes('ProduceQueue'),
+    );
+    expect(sqs?.[1].Properties.FunctionResponseTypes).toEqual(['ReportBatchItemFailures']);
+  });
+
+  it('feeds the forward function from an MSK event source mapping that reads batchItemFailures, in provisioned mode, as its own group', () => {
+    // Prepare
+    const [forwardId, forwardFunction] = ofType('AWS::Lambda::Function').find(
+      ([, r]) => r.Properties.Handler === 'dist/forward/index.handler',
+    ) as [string, Resource];
+    const mappings = ofType('AWS::Lambda::EventSourceMapping').filter(([, r]) =>
+      JSON.stringify(r.Properties.FunctionName).includes(forwardId),
+    );
+
+    // Assess: the params' placeholders; the mapping reports partial failures (resources.extensions).
+    expect(mappings).toHaveLength(1);
+    expect(mappings[0]?.[1].Properties).toMatchObject({
+      EventSourceArn: expect.stringMatching(/^arn:aws:kafka:[^:]+:\d{12}:cluster\/lambda-kafka\//),
+      Topics: ['orders'],
+      StartingPosition: 'TRIM_HORIZON',
+      BatchSize: 100,
+      AmazonManagedKafkaEventSourceConfig: { ConsumerGroupId: 'lambda-kafka-forward' },
+      ProvisionedPollerConfig: { MinimumPollers: 1, MaximumPollers: 2 },
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+    });
+    const variables = (forwardFunction.Properties.Environment as { Variables: Record<string, string> }).Variables;
+    expect(variables).toMatchObject({ KAFKA_FORWARD_TOPIC: 'orders-forwarded', KAFKA_TOPICS: 'orders-forwarded' });
+    // The role may describe the cluster, reach its brokers and read the source topic as the mapping's group.
+    const actions = ofType('AWS::IAM::Role')
+      .flatMap(([, r]) =>
+        (r.Properties.Policies as { PolicyDocument: { Statement: { Action: string[] }[] } }[]).flatMap(
+          (p) => p.PolicyDocument.Statement,
+        ),
+      )
+      .flatMap((st) => st.Action);
+    for (const action of [
+      'kafka:DescribeClusterV2',
+      'kafka:GetBootstrapBrokers',
+      'ec2:CreateNetworkInterface',
+      'kafka-cluster:ReadData',
+      'kafka-cluster:AlterGroup',
+    ]) {
+      expect(actions).toContain(action);
+    }
   });
 
   it('passes the SASL secret by ARN only: no password and no resolved reference in any function environment', () => {
