@@ -96,6 +96,11 @@ export interface KafkaConfig {
   referencesResolved: boolean;
   /** Settings that work but are probably not what was meant. */
   warnings: readonly string[];
+  /**
+   * Secrets set where they should not be (a password in a Lambda function's environment): logged at
+   * every cold start, but not a health problem, since Kafka works all the same.
+   */
+  securityWarnings: readonly string[];
 }
 
 export type Environment = Readonly<Record<string, string | undefined>>;
@@ -236,8 +241,6 @@ function checkCombinations(p: ParsedVariables, env: Environment, problems: Confi
     }
   }
 
-  checkReferences(env, problems, warnings);
-
   if (p.KAFKA_CREATE_TOPICS === true && (p.KAFKA_TOPICS ?? []).length === 0) {
     warnings.push('KAFKA_CREATE_TOPICS=true but KAFKA_TOPICS is empty: there is nothing to create');
   }
@@ -264,7 +267,7 @@ const INSTEAD: Partial<Record<VariableName, string>> = {
 };
 
 /** A reference and the plain variable it stands for cannot both be set; plain secrets in Lambda get a warning. */
-function checkReferences(env: Environment, problems: ConfigProblem[], warnings: string[]) {
+function checkReferences(env: Environment, problems: ConfigProblem[], securityWarnings: string[]) {
   const references = referencesIn(env);
   for (const reference of references) {
     const { target } = REFERENCES[reference];
@@ -285,7 +288,7 @@ function checkReferences(env: Environment, problems: ConfigProblem[], warnings: 
   if (!env.AWS_LAMBDA_FUNCTION_NAME?.trim()) return;
   for (const [plain, instead] of Object.entries(INSTEAD)) {
     if (env[plain]?.trim()) {
-      warnings.push(
+      securityWarnings.push(
         `${plain} is in the function's environment, where anyone allowed lambda:GetFunctionConfiguration reads it: use ${instead} instead`,
       );
     }
@@ -300,8 +303,10 @@ function checkReferences(env: Environment, problems: ConfigProblem[], warnings: 
 export function loadConfig(env: Environment = process.env, fetched?: Readonly<Record<string, string>>): KafkaConfig {
   const problems: ConfigProblem[] = [];
   const warnings: string[] = [];
+  const securityWarnings: string[] = [];
   const references = referencesIn(env);
   const p = parseVariables(fetched ? { ...env, ...fetched } : env, problems);
+  checkReferences(env, problems, securityWarnings);
   if (!env.KAFKA_BOOTSTRAP_SERVERS?.trim()) {
     problems.unshift({
       variables: ['KAFKA_BOOTSTRAP_SERVERS'],
@@ -385,5 +390,6 @@ export function loadConfig(env: Environment = process.env, fetched?: Readonly<Re
     references,
     referencesResolved: references.length === 0 || fetched !== undefined,
     warnings,
+    securityWarnings,
   };
 }

@@ -230,7 +230,7 @@ export async function diagnose(options: DiagnoseOptions): Promise<{ report: Repo
       config.ssl.key?.kind === 'inline' ? config.ssl.key.pem : undefined,
     );
     add(validation, 'pass', '', `valid: ${config.securityProtocol} to ${config.bootstrapServers.join(', ')}`);
-    for (const warning of config.warnings) add(validation, 'warn', '', warning);
+    for (const warning of [...config.warnings, ...config.securityWarnings]) add(validation, 'warn', '', warning);
   } catch (error) {
     if (error instanceof SecretFetchError) {
       add(validation, 'fail', '', error.message, `fix the network path to the store, or ${error.reference}`);

@@ -200,7 +200,9 @@ export class KafkaInitializer {
           threshold: config.init.breakerThreshold,
           cooldownMs: config.init.breakerCooldownMs,
         });
-        for (const warning of config.warnings) this.#log.warn(`Configuration: ${warning}`);
+        for (const warning of [...config.warnings, ...config.securityWarnings]) {
+          this.#log.warn(`Configuration: ${warning}`);
+        }
       } catch (error) {
         if (!(error instanceof ConfigError)) throw error;
         this.#config = error;
