@@ -1,8 +1,10 @@
 import { defineConfig } from 'vitest/config';
 
+/** The three-node cluster tests: three broker JVMs each, run after everything else and one file at a time. */
+const CLUSTER_TESTS = 'test/integration/cluster*.test.ts';
+
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
     // The default local broker is started once for the whole run (and stopped if this run started it).
     globalSetup: ['test/support/global-setup.ts'],
     // Native clients and broker JVMs: separate processes, at most two at a time on a 2-core machine.
@@ -10,5 +12,21 @@ export default defineConfig({
     maxWorkers: 2,
     testTimeout: 60_000,
     hookTimeout: 120_000,
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'main',
+          include: ['test/**/*.test.ts'],
+          exclude: ['**/node_modules/**', CLUSTER_TESTS],
+          sequence: { groupOrder: 0 },
+        },
+      },
+      {
+        // Alone, after the others: timed checks elsewhere (diagnose's 10 s bound) are not run beside them.
+        extends: true,
+        test: { name: 'cluster', include: [CLUSTER_TESTS], maxWorkers: 1, sequence: { groupOrder: 1 } },
+      },
+    ],
   },
 });
