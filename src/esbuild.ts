@@ -84,8 +84,13 @@ export async function bundleFunction(options: BundleOptions): Promise<string> {
   return join(options.outdir, 'index.mjs');
 }
 
-function copyModule(name: string, from: string, to: string): void {
-  const keep = RUNTIME_FILES[name] as (file: string) => boolean;
+/** Copies the files of module directory `from` that `keep` selects (default: RUNTIME_FILES[name]) into `to`. */
+export function copyModule(
+  name: string,
+  from: string,
+  to: string,
+  keep: (file: string) => boolean = RUNTIME_FILES[name] as (file: string) => boolean,
+): void {
   const walk = (dir: string): string[] =>
     readdirSync(join(from, dir), { withFileTypes: true }).flatMap((entry) => {
       const path = dir ? `${dir}/${entry.name}` : entry.name;

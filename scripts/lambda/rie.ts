@@ -55,7 +55,8 @@ const START_BOUND_MS = 10_000;
 /** How long RIE may take after its answer to print the REPORT line. */
 const REPORT_BOUND_MS = 2_000;
 
-function freePort(): Promise<number> {
+/** A loopback port nothing listens on right now. */
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once('error', reject);

@@ -28,9 +28,13 @@ import {
 } from 'node:fs';
 import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BINDING_PACKAGE, RUNTIME_FILES as USER_RUNTIME_FILES } from '../../src/esbuild.js';
+import {
+  BINDING_PACKAGE,
+  copyModule as copyRuntimeFiles,
+  RUNTIME_FILES as USER_RUNTIME_FILES,
+} from '../../src/esbuild.js';
 import { REPO_ROOT } from '../kafka/layout.js';
 import type { NodeRuntime } from '../lambda/runtimes.js';
 import { BINDINGS_DIR } from './layout.js';
@@ -143,16 +147,7 @@ function checkPrerequisites(): void {
 }
 
 function copyModule(name: string, from: string, to: string): void {
-  const keep = RUNTIME_FILES[name] as (file: string) => boolean;
-  const walk = (dir: string): string[] =>
-    readdirSync(join(from, dir), { withFileTypes: true }).flatMap((entry) => {
-      const path = dir ? `${dir}/${entry.name}` : entry.name;
-      return entry.isDirectory() ? walk(path) : [path];
-    });
-  for (const file of walk('').filter(keep)) {
-    mkdirSync(dirname(join(to, file)), { recursive: true });
-    cpSync(join(from, file), join(to, file));
-  }
+  copyRuntimeFiles(name, from, to, RUNTIME_FILES[name]);
 }
 
 /** The published package unpacked into `into` (from npm's cache when offline): a pristine build tree. */

@@ -5,10 +5,10 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { REPO_ROOT } from '../../scripts/kafka/layout.js';
+import { freePort } from '../../scripts/lambda/rie.js';
 
 const MOTO_SERVER = join(REPO_ROOT, '.build', 'python', 'bin', 'moto_server');
 
@@ -17,17 +17,6 @@ export interface LocalAws {
   /** What a function (or this process's SDK clients) needs to talk to it. */
   env: Record<string, string>;
   stop(): Promise<void>;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 export async function startLocalAws(): Promise<LocalAws> {
