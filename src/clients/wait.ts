@@ -136,7 +136,10 @@ export async function inSlices<T>(
     } catch (error) {
       const lines = linesSince(ctx.recorders, started);
       const cause = decisiveCause(lines, linesSince(ctx.recorders, started - EARLIER_MS));
-      if (cause) throw new KafkaOperationError(operation, await explained(ctx, cause), { cause: error });
+      // One broker refusing while another answers is a broker down in a cluster: the request can
+      // still go to the others, so only an unreachable cluster ends the wait.
+      const othersUp = cause !== undefined && isUnreachable(cause) && ctx.recorders.some((r) => r.statistics.someUp());
+      if (cause && !othersUp) throw new KafkaOperationError(operation, await explained(ctx, cause), { cause: error });
       const classification = classifyKafkaError(error, { recentLogs: lines });
       // An error of its own (not the slice running out, not a connection problem) is the answer.
       if (!GENERIC_WAIT_CODES.has(classification.code ?? 0)) {

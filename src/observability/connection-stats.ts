@@ -57,6 +57,11 @@ export class ConnectionStatistics {
     return { at: this.#at, brokers: this.#brokers };
   }
 
+  /** True when the last statistics had a broker connection open (one broker answers, whatever the others do). */
+  someUp(): boolean {
+    return this.#brokers.some((b) => OPEN.has(b.state));
+  }
+
   /** True when the last statistics had brokers and not one connection open. */
   allDown(): boolean {
     return this.#brokers.length > 0 && !this.#brokers.some((b) => OPEN.has(b.state));

@@ -80,8 +80,14 @@ export async function apiVersionsOverSasl(connection: ClusterConnection): Promis
 }
 
 /** Creates `topic` with the cluster's default replication factor (no --replication-factor, as a user would). */
-export async function createClusterTopic(connection: ClusterConnection, topic: string, partitions: number) {
-  await kafkaTopics(connection, ['--create', '--topic', topic, '--partitions', String(partitions)]);
+export async function createClusterTopic(
+  connection: ClusterConnection,
+  topic: string,
+  partitions: number,
+  replicationFactor?: number,
+) {
+  const rf = replicationFactor === undefined ? [] : ['--replication-factor', String(replicationFactor)];
+  await kafkaTopics(connection, ['--create', '--topic', topic, '--partitions', String(partitions), ...rf]);
 }
 
 /** Java's String.hashCode, for finding the __consumer_offsets partition of a group the way Kafka does. */
