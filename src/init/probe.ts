@@ -6,7 +6,9 @@
  * described rather than read from all-topic metadata: one request about them only (the binding
  * spends milliseconds converting every topic of a cluster for JS, on every call).
  */
+import type { RdKafka } from '@confluentinc/kafka-javascript';
 import type { ManagedAdmin } from '../clients/admin.js';
+import type { WaitContext } from '../clients/wait.js';
 import type { KafkaConfig } from '../config/load.js';
 import { type Classification, classifyKafkaError } from '../errors/classify.js';
 import { causeLine, KafkaOperationError } from '../errors/errors.js';
@@ -27,6 +29,34 @@ export interface ProbeResult {
   cluster?: ClusterAssessment;
   group?: GroupView;
   error?: string;
+}
+
+/**
+ * The configured topics as the cluster describes them. DescribeTopics goes where librdkafka sends
+ * it, and with brokers down (the controller among them) it may wait for one that is gone; when it
+ * has not answered within a third of the time, the metadata, which any live broker answers, stands
+ * in (every topic's, so a missing one is told apart: code 3).
+ */
+async function describedTopics(
+  admin: ManagedAdmin,
+  names: readonly string[],
+  wait: Omit<WaitContext, 'calls'>,
+): Promise<{ metadata: RdKafka.Metadata; failed: { name: string; error: unknown }[] }> {
+  try {
+    const share = { ...wait, deadline: wait.deadline.cappedAt(Math.max(1000, wait.deadline.remainingMs() / 3)) };
+    return metadataOfDescriptions(await admin.describeTopicsWhenReachable('health check: topics', [...names], share));
+  } catch (error) {
+    const classification = classifyKafkaError(error);
+    if (classification.kind !== 'transient') throw error;
+    const all = await admin.metadataWhenReachable('health check: metadata', wait, { allTopics: true });
+    const present = new Set(all.topics.map((t) => t.name));
+    return {
+      metadata: { ...all, topics: all.topics.filter((t) => names.includes(t.name)) },
+      failed: names
+        .filter((name) => !present.has(name))
+        .map((name) => ({ name, error: { code: 3, message: `topic ${name} does not exist` } })),
+    };
+  }
 }
 
 export interface ProbeContext {
@@ -66,7 +96,7 @@ export async function probeCluster(admin: ManagedAdmin, config: KafkaConfig, ctx
   const names = config.topics.names;
   const { metadata, failed } =
     names.length > 0
-      ? metadataOfDescriptions(await admin.describeTopicsWhenReachable('health check: topics', [...names], wait))
+      ? await describedTopics(admin, names, wait)
       : {
           metadata: await admin.metadataWhenReachable('health check: metadata', wait, { allTopics: false }),
           failed: [],
