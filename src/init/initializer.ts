@@ -147,17 +147,14 @@ export class KafkaInitializer {
     this.#env = options.env ?? process.env;
     this.#shutdownTimeoutMs = options.shutdownTimeoutMs ?? 500;
     const serviceName = options.serviceName ?? this.#env.POWERTOOLS_SERVICE_NAME ?? DEFAULT_SERVICE_NAME;
-    this.logger = options.logger
-      ? options.logger.createChild({ jsonReplacerFn: this.#redactor.replacer })
-      : createLogger(this.#redactor, serviceName);
+    // Your Logger's child (with this redaction) or a Logger of its own.
+    const newLogger = () =>
+      options.logger?.createChild({ jsonReplacerFn: this.#redactor.replacer }) ??
+      createLogger(this.#redactor, serviceName);
+    this.logger = newLogger();
     this.#log = options.log ? redactedLog(options.log, this.#redactor) : logTo(this.logger);
     // librdkafka logs between invocations too: those lines get no request id and no cold start.
-    const idleLog = options.log
-      ? this.#log
-      : logTo(
-          options.logger?.createChild({ jsonReplacerFn: this.#redactor.replacer }) ??
-            createLogger(this.#redactor, serviceName),
-        );
+    const idleLog = options.log ? this.#log : logTo(newLogger());
     this.#recorders = new ClientRecorders(
       this.#log,
       { onConnectionFailure: (count) => this.metrics.count(METRIC_NAMES.connectionErrors, count) },

@@ -4,7 +4,7 @@
  * acknowledged or has failed, before the deadline.
  */
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import type { SendResult } from '../clients/producer.js';
+import type { SendOptions, SendResult } from '../clients/producer.js';
 import { rejectsCredentials } from '../config/references.js';
 import { classifyKafkaError } from '../errors/classify.js';
 import { causeLine } from '../errors/errors.js';
@@ -49,6 +49,12 @@ function rules(kafka: KafkaInitializer, forCaller = false): MessageRules {
   return { defaultTopic: names[0], allowedTopics: names, forCaller };
 }
 
+/** How a send waits: the configuration's brokers-down timeout, and min.insync.replicas to explain a stall. */
+function sendOptions(kafka: KafkaInitializer): SendOptions {
+  const { produce, topics } = kafka.config();
+  return { brokersDownTimeoutMs: produce.brokersDownTimeoutMs, minInsyncReplicas: topics.minInsyncReplicas };
+}
+
 /** What `deliver` got to: once messages are handed to the producer, a failure may still let them out. */
 export interface Progress {
   handedOver: boolean;
@@ -70,12 +76,8 @@ export async function deliver(
   let sent: SendResult[] = [];
   if (messages.length > 0) {
     const producer = await kafka.producer(invocation);
-    const { topics, produce } = kafka.config();
     progress.handedOver = true;
-    const outcome = await producer.send(messages, invocation.deadline, {
-      brokersDownTimeoutMs: produce.brokersDownTimeoutMs,
-      minInsyncReplicas: topics.minInsyncReplicas,
-    });
+    const outcome = await producer.send(messages, invocation.deadline, sendOptions(kafka));
     sent = outcome.results;
     if (outcome.producerBroken) kafka.invalidate('producer', 'a fatal producer error');
     sent = await retryWithRotatedCredentials(kafka, invocation, messages, sent);
@@ -117,10 +119,7 @@ async function retryWithRotatedCredentials(
   const retried = await producer.send(
     again.map((i) => messages[i] as OutgoingMessage),
     invocation.deadline,
-    {
-      brokersDownTimeoutMs: kafka.config().produce.brokersDownTimeoutMs,
-      minInsyncReplicas: kafka.config().topics.minInsyncReplicas,
-    },
+    sendOptions(kafka),
   );
   const results = [...sent];
   for (const [k, i] of again.entries()) results[i] = retried.results[k] as SendResult;
