@@ -21,8 +21,13 @@ import { type Classification, type ClientLogLine, causeFromLogs, classifyKafkaEr
 import type { ClientLogRecorder } from '../observability/client-log.js';
 import type { Deadline } from '../retry/deadline.js';
 
-/** How long the producer may fail to get a producer id before the pending messages fail with that. */
-export const PRODUCER_ID_STALL_MS = 2000;
+/**
+ * How long a producer that never had a producer id may keep failing to get one before its pending
+ * messages fail with that cause: three of librdkafka's retries (every 500 ms). A broker without a
+ * block of ids answers the first request COORDINATOR_LOAD_IN_PROGRESS and has one from a working
+ * controller quorum milliseconds later, so the second request succeeds.
+ */
+export const PRODUCER_ID_STALL_MS = 1500;
 /** How long a send waits, brokers up, before asking the metadata why nothing is acknowledged. */
 export const REPLICATION_CHECK_MS = 1500;
 const WATCH_MS = 100;
@@ -100,10 +105,15 @@ export class DeliveryWatch {
     return this.#recorder.recent(this.#started - 60_000);
   }
 
+  /**
+   * The producer id has been failing, without pause, for PRODUCER_ID_STALL_MS: counted from the
+   * first failure of the run still going on at this send (a cold producer starts asking while the
+   * function initialises), not from an earlier run that ended (a thawed environment starts anew).
+   */
   #producerIdStalled(): boolean {
     const failures = this.#recorder.recent(this.#started).filter((line) => PRODUCER_ID.test(line.message));
     const first = failures[0];
-    return first !== undefined && Date.now() - Math.max(first.timestamp, this.#started) >= PRODUCER_ID_STALL_MS;
+    return first !== undefined && Date.now() - (first.firstSeen ?? first.timestamp) >= PRODUCER_ID_STALL_MS;
   }
 
   async #checkReplication(topics: string[], deadline: Deadline): Promise<void> {

@@ -50,7 +50,10 @@ export interface ClientLogLine {
   message: string;
   /** librdkafka facility, e.g. FAIL, SASL, CGRPCOORD. */
   facility?: string;
+  /** When it was last seen (a line repeated without pause is kept once, see ClientLogRecorder). */
   timestamp: number;
+  /** When a line repeated without pause was first seen; absent for a line seen once. */
+  firstSeen?: number;
 }
 
 /** Errors whose code says little; recent log lines may name the real cause. */

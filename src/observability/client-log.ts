@@ -16,6 +16,8 @@ const DEFAULT_CAPACITY = 200;
  * second), which would fill the log and push the lines that explain it out of the kept ones.
  */
 const REPEAT_LOG_INTERVAL_MS = 1000;
+/** A line seen again after this long is a new occurrence, not a repeat of one that continues. */
+const REPEAT_PAUSE_MS = 5000;
 
 /**
  * librdkafka's lines that each report a failed (or unexpectedly closed) broker connection, at once;
@@ -65,11 +67,17 @@ export class ClientLogRecorder {
   #record(level: keyof Log, message: string, extra?: Extra): void {
     const now = Date.now();
     const previous = this.#lines.at(-1);
-    const repeat = previous !== undefined && previous.message === message && previous.facility === extra?.fac;
-    // A repeat is kept as one line seen last now, so that it cannot crowd out the others.
+    const repeat =
+      previous !== undefined &&
+      previous.message === message &&
+      previous.facility === extra?.fac &&
+      now - previous.timestamp < REPEAT_PAUSE_MS;
+    // A repeat is kept as one line, first seen then and last seen now, so that it cannot crowd out the others.
     const line: ClientLogLine = repeat ? previous : { message, timestamp: now };
-    if (repeat) line.timestamp = now;
-    else {
+    if (repeat) {
+      line.firstSeen ??= line.timestamp;
+      line.timestamp = now;
+    } else {
       if (extra?.fac) line.facility = extra.fac;
       this.#lines.push(line);
       if (this.#lines.length > (this.#options.capacity ?? DEFAULT_CAPACITY)) this.#lines.shift();

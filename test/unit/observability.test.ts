@@ -145,6 +145,29 @@ describe('ClientLogRecorder', () => {
       'Error: all broker connections are down',
     ]);
     expect(r.recent(1900)).toHaveLength(1);
+    expect(r.recent(1900)[0]).toMatchObject({ firstSeen: 0, timestamp: 1950 });
+  });
+
+  it('keeps a line that comes again after a pause as a new occurrence', () => {
+    // Prepare
+    vi.useFakeTimers({ now: 0 });
+    const { forwarded, recorder: r } = recorder();
+
+    // Act: every 500 ms for a second, then again after 10 s (an environment thawed)
+    for (let i = 0; i < 3; i++) {
+      r.warn('Failed to acquire idempotence PID from broker b:9092/1: Broker: Coordinator load in progress: retrying');
+      vi.advanceTimersByTime(500);
+    }
+    vi.advanceTimersByTime(10_000);
+    r.warn('Failed to acquire idempotence PID from broker b:9092/1: Broker: Coordinator load in progress: retrying');
+    vi.useRealTimers();
+
+    // Assess
+    expect(r.recent().map(({ firstSeen, timestamp }) => ({ firstSeen, timestamp }))).toEqual([
+      { firstSeen: 0, timestamp: 1000 },
+      { firstSeen: undefined, timestamp: 11_500 },
+    ]);
+    expect(forwarded).toHaveLength(3);
   });
 
   it('forwards different lines as they come', () => {
