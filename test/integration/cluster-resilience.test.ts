@@ -362,4 +362,54 @@ describe('the functions on a three-node cluster', () => {
       new RegExp(`${topic}\\[0\\] has 1 in-sync replica \\(broker ${leader}\\).*fewer than min\\.insync\\.replicas 2`),
     );
   }, 300_000);
+
+  it('with the controller quorum lost, a fresh producer names the producer-id cause within 3 s', async () => {
+    // Prepare: the broker that will survive is restarted first: a broker holds no block of producer
+    // ids until its first InitProducerId, and it gets one from the controllers, which will be gone.
+    const topic = uniqueName('no-pid');
+    await createClusterTopic(connection(), topic, 1);
+    await waitForIsr(connection(), topic, 3);
+    const survivor = (await partitionLeader(connection(), topic, 0)) as number;
+    const others = [1, 2, 3].filter((id) => id !== survivor);
+    await stopNode(CLUSTER, survivor);
+    await startNode(CLUSTER, survivor);
+    await waitForIsr(connection(), topic, 3, 120_000);
+
+    // Act: two of the three controllers (and brokers) stop; a new producer's first invocation
+    for (const id of others) await stopNode(CLUSTER, id);
+    const fresh = await start('produce', functionEnv(topic), 10);
+    const produced = await fresh.invoke<DirectResult>({ messages: [{ key: 'k', value: 'no producer id' }] });
+    const log = fresh.output().join('\n');
+    for (const id of others) await startNode(CLUSTER, id);
+    await waitForIsr(connection(), topic, 3, 120_000);
+    const after = await fresh.invoke<DirectResult>({ messages: [{ key: 'k', value: 'quorum back' }] });
+
+    // Assess
+    const failure = produced.value?.results[0];
+    console.log(
+      `quorum lost, a fresh producer: ${seconds(produced.durationMs)}: ${failure && !failure.ok ? failure.error : 'acknowledged'}`,
+    );
+    const pidFailures = log.split('\n').filter((line) => /Failed to acquire idempotence PID/.test(line));
+    const levels = [...new Set(pidFailures.map((line) => /"level":"(\w+)"/.exec(line)?.[1]))];
+    console.log(`  the function's log: ${pidFailures.length} line(s) about the producer id, at ${levels.join(', ')}`);
+    const inTopic = (await readWithKcat('PLAINTEXT', topic, CLUSTER)).map((m) => m.payload);
+    console.log(
+      `  the quorum back, the same environment: ${seconds(after.durationMs)}, sent ${after.value?.sent}; in the topic: ${JSON.stringify(inTopic)}`,
+    );
+    expect(after.value?.sent).toBe(1);
+    // The message given up on stayed queued: it went out once the producer had an id, or not at all.
+    expect(inTopic.filter((value) => value === 'quorum back')).toHaveLength(1);
+    expect(inTopic.filter((value) => value === 'no producer id').length).toBeLessThanOrEqual(1);
+    expect(produced.timedOut).toBe(false);
+    expect(failure).toMatchObject({ ok: false, retriable: true });
+    expect(failure && !failure.ok && failure.error).toMatch(
+      new RegExp(
+        `PRODUCER_ID_UNAVAILABLE \\(-192\\): the producer cannot get a producer id from broker \\S+/${survivor}\\b`,
+      ),
+    );
+    expect(produced.durationMs).toBeLessThan(3_000);
+    expect(pidFailures.length).toBeGreaterThan(0);
+    expect(levels).toEqual(['WARN']);
+    expect(log).not.toMatch(/not acknowledged before the deadline/);
+  }, 300_000);
 });
