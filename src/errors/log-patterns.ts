@@ -66,6 +66,14 @@ export const LOG_PATTERNS: readonly LogPattern[] = [
     describe: (m) => notTlsFinding(broker(m)),
   },
   {
+    // A broker shutting down or starting resets new connections; librdkafka still guesses "a PLAINTEXT
+    // listener?", which closes the connection instead (above). Seen in the cluster tests' rolling restart.
+    pattern: brokerLine('SSL handshake failed: Disconnected: connection reset by peer'),
+    code: -195,
+    describe: (m) =>
+      `${broker(m)} reset the connection during the TLS handshake (a broker shutting down or starting does this)`,
+  },
+  {
     // librdkafka says the same for an untrusted, expired or misnamed certificate: src/ssl/tls-causes.ts tells which.
     pattern: brokerLine('SSL handshake failed: .*certificate verify failed'),
     code: -181,

@@ -285,6 +285,20 @@ describe('a port that answers in another protocol, from the line librdkafka logs
     );
   });
 
+  it('a TLS handshake reset by the broker is a transient transport failure, whatever librdkafka guesses', () => {
+    // Logged by a function during the cluster tests' rolling restart.
+    const reset =
+      '[thrd:sasl_ssl://127.0.0.1:22094/1]: sasl_ssl://127.0.0.1:22094/1: SSL handshake failed: Disconnected: connection reset by peer: connecting to a PLAINTEXT broker listener? (after 45ms in state SSL_HANDSHAKE)';
+    expect(causeFromLogs([line(reset)])).toMatchObject({
+      code: -195,
+      name: 'TRANSPORT',
+      kind: 'transient',
+      broker: '127.0.0.1:22094',
+      summary:
+        'TRANSPORT (-195): 127.0.0.1:22094 reset the connection during the TLS handshake (a broker shutting down or starting does this)',
+    });
+  });
+
   it('one connection closed at the first request is not enough: a broker shutting down may do that once', () => {
     expect(causeFromLogs([line(CAPTURED.plaintextOnTlsPort)])?.name).not.toBe('NOT_PLAIN_KAFKA');
   });
