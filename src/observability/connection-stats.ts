@@ -41,7 +41,11 @@ export class ConnectionStatistics {
       return 0;
     }
     let failures = 0;
+    // Once the metadata has named the brokers, librdkafka closes its bootstrap connections
+    // ("Decommissioning this broker … _DESTROY_BROKER"): a bootstrap entry going down then is not a failure.
+    const learned = Object.values(brokers).some((broker) => broker.nodeid >= 0);
     for (const [name, broker] of Object.entries(brokers)) {
+      if (learned && broker.nodeid < 0) continue;
       const current = OPEN.has(broker.state) || OPENING.has(broker.state) ? 1 : 0;
       const ended = Math.max(0, broker.connects - current);
       failures += Math.max(0, ended - (this.#ended.get(name) ?? 0));

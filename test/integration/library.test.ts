@@ -285,7 +285,11 @@ describe('the packed library in a project of its own', () => {
       // One EMF document per invocation: the user's namespace, their metric and the library's.
       const documents = emf(invocation.output);
       expect(documents).toHaveLength(1);
-      expect(documents[0]).toMatchObject({ orders_invocations: 1, connection_errors_total: 0 });
+      const warnings = logLines(invocation.output).filter((l) => l.level === 'WARN' || l.level === 'ERROR');
+      expect(documents[0], JSON.stringify(warnings)).toMatchObject({
+        orders_invocations: 1,
+        connection_errors_total: 0,
+      });
     }
     expect(emf(produced.output)[0]?.messages_produced).toBe(3);
     expect(emf(consumed.output)[0]?.messages_consumed).toBe(3);
