@@ -25,6 +25,8 @@ interface BrokerStatistics {
   nodeid: number;
   state: string;
   connects: number;
+  /** Connections that were up and ended. */
+  disconnects?: number;
 }
 
 export class ConnectionStatistics {
@@ -41,13 +43,13 @@ export class ConnectionStatistics {
       return 0;
     }
     let failures = 0;
-    // Once the metadata has named the brokers, librdkafka closes its bootstrap connections
-    // ("Decommissioning this broker … _DESTROY_BROKER"): a bootstrap entry going down then is not a failure.
-    const learned = Object.values(brokers).some((broker) => broker.nodeid >= 0);
     for (const [name, broker] of Object.entries(brokers)) {
-      if (learned && broker.nodeid < 0) continue;
       const current = OPEN.has(broker.state) || OPENING.has(broker.state) ? 1 : 0;
-      const ended = Math.max(0, broker.connects - current);
+      // A bootstrap connection that was up ends without failing: librdkafka decommissions the bootstrap
+      // brokers once the metadata named the brokers ("Decommissioning this broker", which counts as a
+      // disconnect). Only its attempts that never came up are failures.
+      const settled = broker.nodeid < 0 ? (broker.disconnects ?? 0) : 0;
+      const ended = Math.max(0, broker.connects - current - settled);
       failures += Math.max(0, ended - (this.#ended.get(name) ?? 0));
       this.#ended.set(name, Math.max(ended, this.#ended.get(name) ?? 0));
     }
