@@ -25,16 +25,21 @@ interface BrokerStatistics {
   nodeid: number;
   state: string;
   connects: number;
-  /** Connections that were up and ended. */
-  disconnects?: number;
 }
 
 export class ConnectionStatistics {
   readonly #ended = new Map<string, number>();
+  /** Bootstrap brokers' failures from the previous document, counted if those brokers are still there. */
+  #pending = new Map<string, number>();
   #brokers: BrokerState[] = [];
   #at = 0;
 
-  /** Reads one statistics document; returns how many connections failed since the previous one. */
+  /**
+   * Reads one statistics document; returns how many connections failed since the previous one.
+   * A bootstrap broker's failures count one document late: once the metadata has named the
+   * brokers, librdkafka closes its bootstrap connection and drops the bootstrap broker
+   * ("Decommissioning this broker"), and a document may catch it closed and not yet dropped.
+   */
   update(json: string): number {
     let brokers: Record<string, BrokerStatistics>;
     try {
@@ -43,15 +48,18 @@ export class ConnectionStatistics {
       return 0;
     }
     let failures = 0;
+    for (const [name, count] of this.#pending) if (name in brokers) failures += count;
+    this.#pending = new Map();
+    // A broker gone from the statistics is gone; one of the same name later (librdkafka adds the
+    // bootstrap brokers again when none of the known ones answers) counts from zero.
+    for (const name of this.#ended.keys()) if (!(name in brokers)) this.#ended.delete(name);
     for (const [name, broker] of Object.entries(brokers)) {
       const current = OPEN.has(broker.state) || OPENING.has(broker.state) ? 1 : 0;
-      // A bootstrap connection that was up ends without failing: librdkafka decommissions the bootstrap
-      // brokers once the metadata named the brokers ("Decommissioning this broker", which counts as a
-      // disconnect). Only its attempts that never came up are failures.
-      const settled = broker.nodeid < 0 ? (broker.disconnects ?? 0) : 0;
-      const ended = Math.max(0, broker.connects - current - settled);
-      failures += Math.max(0, ended - (this.#ended.get(name) ?? 0));
+      const ended = Math.max(0, broker.connects - current);
+      const added = Math.max(0, ended - (this.#ended.get(name) ?? 0));
       this.#ended.set(name, Math.max(ended, this.#ended.get(name) ?? 0));
+      if (added > 0 && broker.nodeid < 0) this.#pending.set(name, added);
+      else failures += added;
     }
     this.#brokers = Object.entries(brokers).map(([name, b]) => ({ name, nodeId: b.nodeid, state: b.state }));
     this.#at = Date.now();
