@@ -8,7 +8,7 @@
  */
 import type { RdKafka } from '@confluentinc/kafka-javascript';
 import type { ManagedAdmin } from '../clients/admin.js';
-import type { WaitContext } from '../clients/wait.js';
+import { isUnreachable, type WaitContext } from '../clients/wait.js';
 import type { KafkaConfig } from '../config/load.js';
 import { type Classification, classifyKafkaError } from '../errors/classify.js';
 import { causeLine, KafkaOperationError } from '../errors/errors.js';
@@ -47,7 +47,9 @@ async function describedTopics(
     return metadataOfDescriptions(await admin.describeTopicsWhenReachable('health check: topics', [...names], share));
   } catch (error) {
     const classification = classifyKafkaError(error);
-    if (classification.kind !== 'transient') throw error;
+    // A cause of its own is the answer; so is a cluster that refuses every connection (no broker
+    // would answer the metadata either, and librdkafka's describe may have held on past its share).
+    if (classification.kind !== 'transient' || isUnreachable(classification)) throw error;
     const all = await admin.metadataWhenReachable('health check: metadata', wait, { allTopics: true });
     const present = new Set(all.topics.map((t) => t.name));
     return {
