@@ -44,3 +44,44 @@ export function readAnswer<T>(status: number, body: string, log: readonly string
   }
   return { ok: true, value: value as T, timedOut: false };
 }
+
+/** Where a JSON log record or EMF document starts. */
+const RECORD_START = /\{"(?:level|_aws)":/g;
+
+/**
+ * RIE's stdout, line by line, with the runtime's records whole again. The runtime's stdout and
+ * stderr reach RIE's stdout through one pipe; a write the full pipe took in part is finished after
+ * a write to the other stream, so a record can come cut in two, the other stream's line between
+ * its parts: `{"level":"INFO",…"func` + `{"level":"WARN",…}` on one line, `tion_arn":…}` on the next.
+ */
+export class OutputLines {
+  #fragment: string | undefined;
+
+  /** The whole lines that `line` (a line as read) completes. */
+  push(line: string): string[] {
+    let rest = line;
+    if (this.#fragment !== undefined && !rest.startsWith('{') && !/^(?:START|END|REPORT|INIT) /.test(rest)) {
+      rest = this.#fragment + rest;
+      this.#fragment = undefined;
+    }
+    const lines: string[] = [];
+    const starts = [...rest.matchAll(RECORD_START)].map((m) => m.index).filter((i) => i > 0);
+    let from = 0;
+    for (const at of [...starts, rest.length]) {
+      const piece = rest.slice(from, at);
+      from = at;
+      if (at === rest.length || !piece.startsWith('{') || parses(piece)) lines.push(piece);
+      else this.#fragment = piece;
+    }
+    return lines;
+  }
+}
+
+function parses(text: string): boolean {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -16,7 +16,7 @@ import { request } from 'node:http';
 import { connect, createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { chrootCommand, lambdaEnvironment, type MinimalRoot } from './minimal-root.js';
-import { type InvocationOutcome, readAnswer } from './rie-answer.js';
+import { type InvocationOutcome, OutputLines, readAnswer } from './rie-answer.js';
 import { installRuntimeInterface, RIE_IN_ROOT } from './rie-install.js';
 import type { LambdaRuntime } from './runtimes.js';
 
@@ -127,10 +127,11 @@ export class RieEnvironment {
     this.#url = `http://127.0.0.1:${port}/2015-03-31/functions/function/invocations`;
     const follow = (stream: NodeJS.ReadableStream | null, into: string[]) => {
       let partial = '';
+      const whole = new OutputLines();
       stream?.on('data', (chunk: Buffer) => {
         const lines = (partial + chunk.toString('utf8')).split('\n');
         partial = lines.pop() ?? '';
-        for (const line of lines) {
+        for (const line of lines.flatMap((read) => whole.push(read))) {
           into.push(line);
           options.echo?.(line);
         }

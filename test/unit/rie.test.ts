@@ -1,7 +1,7 @@
 /** How the RIE harness reads RIE's answers, and what the bootstrap it installs starts. */
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { readAnswer } from '../../scripts/lambda/rie-answer.js';
+import { OutputLines, readAnswer } from '../../scripts/lambda/rie-answer.js';
 import { bootstrapScript } from '../../scripts/lambda/rie-install.js';
 
 describe("reading RIE's answer to an invocation", () => {
@@ -80,5 +80,38 @@ describe('the /var/runtime/bootstrap it installs', () => {
       '/var/runtime/index.mjs',
     ]);
     expect(env.NODE_PATH).toBe('/opt/mine');
+  });
+});
+
+describe("RIE's stdout, line by line", () => {
+  const info = JSON.stringify({
+    level: 'INFO',
+    message: 'Producer started successfully',
+    function_arn: 'arn:aws:lambda:x',
+  });
+  const warn = JSON.stringify({ level: 'WARN', message: 'Disconnected', client: 'producer' });
+  const metrics = JSON.stringify({ _aws: { Timestamp: 1 }, messages_produced: 3 });
+  const read = (lines: string[]) => {
+    const whole = new OutputLines();
+    return lines.flatMap((line) => whole.push(line));
+  };
+
+  it('passes whole lines through as they are', () => {
+    expect(
+      read(['START RequestId: 1 Version: $LATEST', info, warn, metrics, 'plain text', 'END RequestId: 1']),
+    ).toEqual(['START RequestId: 1 Version: $LATEST', info, warn, metrics, 'plain text', 'END RequestId: 1']);
+  });
+
+  it("puts a record cut by the other stream's line together again", () => {
+    // What the rolling-restart test read once under load: stdout's INFO cut, stderr's WARN, the rest of the INFO.
+    const cut = info.indexOf('function_arn') + 4;
+    expect(read([info.slice(0, cut) + warn, info.slice(cut), metrics])).toEqual([warn, info, metrics]);
+  });
+
+  it('drops a cut record that nothing continues, and keeps the lines around it', () => {
+    expect(read([`{"level":"INFO","message":"cut${warn}`, 'START RequestId: 2 Version: $LATEST'])).toEqual([
+      warn,
+      'START RequestId: 2 Version: $LATEST',
+    ]);
   });
 });
