@@ -172,9 +172,4 @@ export class DeliveryWatch {
       classifyKafkaError({ code: -187, message: 'all broker connections are down' })
     );
   }
-
-  /** The cause of a delivery report that failed while every broker connection was down, if that is why. */
-  downCause(): StallCause | undefined {
-    return this.#recorder.statistics.allDown() ? { classification: this.#downCause(), unavailable: true } : undefined;
-  }
 }

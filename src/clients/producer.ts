@@ -217,10 +217,14 @@ export class ManagedProducer {
         if (error) {
           const classification = classifyKafkaError(error, { recentLogs: this.recorder.recent(started) });
           if (classification.kind === 'fatal') producerBroken = true;
-          // A delivery timeout while no broker connection is open: the brokers being down is the cause.
-          const down = classification.code === -192 ? watch.downCause() : undefined;
-          results[index] = down
-            ? { ...(failure(topic, down.classification, 'not delivered in time: ') as Failed), unavailable: true }
+          // A delivery timeout: what the watch knows of why (brokers down, no producer id, too few
+          // in-sync replicas) is the cause; the report can come before the watch's own deadline.
+          const known = classification.code === -192 ? watch.cause('deadline') : undefined;
+          results[index] = known
+            ? {
+                ...(failure(topic, known.classification, 'not delivered in time: ') as Failed),
+                ...(known.unavailable && { unavailable: true }),
+              }
             : failure(topic, classification);
         } else {
           this.#delivered = true;

@@ -37,6 +37,9 @@ export interface ProbeResult {
  * has not answered within a third of the time, the metadata, which any live broker answers, stands
  * in (every topic's, so a missing one is told apart: code 3).
  */
+/** Below this, the metadata fallback of a failed DescribeTopics is not worth starting. */
+const FALLBACK_MIN_MS = 1000;
+
 async function describedTopics(
   admin: ManagedAdmin,
   names: readonly string[],
@@ -47,10 +50,16 @@ async function describedTopics(
     return metadataOfDescriptions(await admin.describeTopicsWhenReachable('health check: topics', [...names], share));
   } catch (error) {
     const classification = classifyKafkaError(error);
-    // A cause of its own is the answer; so is a cluster that refuses every connection (no broker
-    // would answer the metadata either, and librdkafka's describe may have held on past its share).
-    if (classification.kind !== 'transient' || isUnreachable(classification)) throw error;
-    const all = await admin.metadataWhenReachable('health check: metadata', wait, { allTopics: true });
+    // A cause of its own is the answer; so is the describe's when librdkafka held on to it past its
+    // share and too little time is left for the metadata.
+    if (classification.kind !== 'transient' || wait.deadline.remainingMs() < FALLBACK_MIN_MS) throw error;
+    let all: RdKafka.Metadata;
+    try {
+      all = await admin.metadataWhenReachable('health check: metadata', wait, { allTopics: true });
+    } catch (fallbackError) {
+      // Brokers refusing, then no answer in time: the refusal says more than the timeout.
+      throw isUnreachable(classification) && classifyKafkaError(fallbackError).code === -185 ? error : fallbackError;
+    }
     const present = new Set(all.topics.map((t) => t.name));
     return {
       metadata: { ...all, topics: all.topics.filter((t) => names.includes(t.name)) },
