@@ -31,15 +31,15 @@ export interface ProbeResult {
   error?: string;
 }
 
+/** Below this, the metadata fallback of a failed DescribeTopics is not worth starting. */
+const FALLBACK_MIN_MS = 1000;
+
 /**
  * The configured topics as the cluster describes them. DescribeTopics goes where librdkafka sends
  * it, and with brokers down (the controller among them) it may wait for one that is gone; when it
  * has not answered within a third of the time, the metadata, which any live broker answers, stands
  * in (every topic's, so a missing one is told apart: code 3).
  */
-/** Below this, the metadata fallback of a failed DescribeTopics is not worth starting. */
-const FALLBACK_MIN_MS = 1000;
-
 async function describedTopics(
   admin: ManagedAdmin,
   names: readonly string[],

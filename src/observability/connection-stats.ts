@@ -56,8 +56,9 @@ export class ConnectionStatistics {
     for (const [name, broker] of Object.entries(brokers)) {
       const current = OPEN.has(broker.state) || OPENING.has(broker.state) ? 1 : 0;
       const ended = Math.max(0, broker.connects - current);
-      const added = Math.max(0, ended - (this.#ended.get(name) ?? 0));
-      this.#ended.set(name, Math.max(ended, this.#ended.get(name) ?? 0));
+      const previous = this.#ended.get(name) ?? 0;
+      const added = Math.max(0, ended - previous);
+      this.#ended.set(name, Math.max(ended, previous));
       if (added > 0 && broker.nodeid < 0) this.#pending.set(name, added);
       else failures += added;
     }

@@ -14,6 +14,17 @@ function retryEvery500(recorder: ClientLogRecorder): () => void {
   return () => clearInterval(timer);
 }
 
+/** Starts the watch's wait; the getter gives how it ended, undefined while it waits. */
+function giveUp(watch: DeliveryWatch, deadlineMs: number): () => string | undefined {
+  let outcome: string | undefined;
+  void watch
+    .giveUp(Deadline.in(deadlineMs), () => ['t'])
+    .then((o) => {
+      outcome = o;
+    });
+  return () => outcome;
+}
+
 afterEach(() => {
   vi.useRealTimers();
 });
@@ -28,20 +39,15 @@ describe('DeliveryWatch: a producer that cannot get a producer id', () => {
     const watch = new DeliveryWatch(recorder, noMetadata, {});
 
     // Act
-    let outcome: string | undefined;
-    void watch
-      .giveUp(Deadline.in(10_000), () => ['t'])
-      .then((o) => {
-        outcome = o;
-      });
+    const outcome = giveUp(watch, 10_000);
     await vi.advanceTimersByTimeAsync(PRODUCER_ID_STALL_MS - 1000 - 200);
-    const before = outcome;
+    const before = outcome();
     await vi.advanceTimersByTimeAsync(300);
     stop();
 
     // Assess: PRODUCER_ID_STALL_MS after the first failure, not after the send began
     expect(before).toBeUndefined();
-    expect(outcome).toBe('stalled');
+    expect(outcome()).toBe('stalled');
     const cause = watch.cause('stalled');
     expect(cause?.unavailable).toBe(true);
     expect(cause?.classification.name).toBe('PRODUCER_ID_UNAVAILABLE');
@@ -56,22 +62,17 @@ describe('DeliveryWatch: a producer that cannot get a producer id', () => {
     const recorder = new ClientLogRecorder('producer');
     const stop = retryEvery500(recorder);
     const watch = new DeliveryWatch(recorder, noMetadata, { hasSent: true });
-    let outcome: string | undefined;
 
     // Act
-    void watch
-      .giveUp(Deadline.in(5_000), () => ['t'])
-      .then((o) => {
-        outcome = o;
-      });
+    const outcome = giveUp(watch, 5_000);
     await vi.advanceTimersByTimeAsync(4_000);
-    const before = outcome;
+    const before = outcome();
     await vi.advanceTimersByTimeAsync(1_100);
     stop();
 
     // Assess: still waiting after twice the stall time, then the deadline, with the cause named
     expect(before).toBeUndefined();
-    expect(outcome).toBe('deadline');
+    expect(outcome()).toBe('deadline');
     expect(watch.cause('deadline')?.classification.name).toBe('PRODUCER_ID_UNAVAILABLE');
   });
 
@@ -85,21 +86,16 @@ describe('DeliveryWatch: a producer that cannot get a producer id', () => {
     await vi.advanceTimersByTimeAsync(10_000);
     stop = retryEvery500(recorder);
     const watch = new DeliveryWatch(recorder, noMetadata, {});
-    let outcome: string | undefined;
 
     // Act
-    void watch
-      .giveUp(Deadline.in(10_000), () => ['t'])
-      .then((o) => {
-        outcome = o;
-      });
+    const outcome = giveUp(watch, 10_000);
     await vi.advanceTimersByTimeAsync(PRODUCER_ID_STALL_MS - 300);
-    const before = outcome;
+    const before = outcome();
     await vi.advanceTimersByTimeAsync(400);
     stop();
 
     // Assess
     expect(before).toBeUndefined();
-    expect(outcome).toBe('stalled');
+    expect(outcome()).toBe('stalled');
   });
 });
