@@ -8,7 +8,7 @@
  */
 
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { Metrics } from '@aws-lambda-powertools/metrics';
+import type { Metrics } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
 import type { ManagedAdmin } from '../clients/admin.js';
 import { ManagedConsumer } from '../clients/consumer.js';
@@ -19,6 +19,7 @@ import { type Resolved, rejectsCredentials, resolveReferences, SecretFetchError 
 import { type Classification, classifyKafkaError } from '../errors/classify.js';
 import { ConfigError, causeLine, KafkaOperationError, RetryError } from '../errors/errors.js';
 import { ClientRecorders } from '../observability/client-log.js';
+import { EmfWriter, metricsDisabled } from '../observability/emf.js';
 import type { Log } from '../observability/log.js';
 import { createLogger, DEFAULT_SERVICE_NAME, logTo, redactedLog } from '../observability/logger.js';
 import {
@@ -162,12 +163,14 @@ export class KafkaInitializer {
     );
     this.#calls = new NativeCalls(this.#log);
     this.metrics = new KafkaMetrics(
-      options.metrics ??
-        new Metrics({
-          namespace: options.namespace ?? this.#env.POWERTOOLS_METRICS_NAMESPACE ?? DEFAULT_NAMESPACE,
-          serviceName,
-        }),
-      options.emitMetrics === false ? 'none' : options.metrics ? 'add' : 'publish',
+      options.emitMetrics === false
+        ? undefined
+        : (options.metrics ??
+            new EmfWriter({
+              namespace: options.namespace ?? this.#env.POWERTOOLS_METRICS_NAMESPACE ?? DEFAULT_NAMESPACE,
+              serviceName,
+              disabled: metricsDisabled(this.#env),
+            })),
     );
     if (options.handleSigterm !== false) {
       process.once('SIGTERM', () => {

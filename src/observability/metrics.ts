@@ -1,12 +1,13 @@
 /**
- * The seed's metrics as CloudWatch EMF through Powertools Metrics. Counts are summed during an
- * invocation and flushed once at its end, in one EMF document under one namespace and one
- * `service` dimension (the dashboard and alarms in serverless.yml use exactly these).
- * The same counts are also kept for the life of the execution environment, for getHealthStatus().
+ * The seed's metrics as CloudWatch EMF. Counts are summed during an invocation and flushed once at
+ * its end, in one EMF document under one namespace and one `service` dimension (the dashboard and
+ * alarms in serverless.yml use exactly these): the library's own document (emf.ts), or added to the
+ * function's Powertools Metrics, which publishes them. The same counts are also kept for the life
+ * of the execution environment, for getHealthStatus().
  */
-import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-
-type Unit = (typeof MetricUnit)[keyof typeof MetricUnit];
+import type { Metrics } from '@aws-lambda-powertools/metrics';
+import type { MetricUnit } from '@aws-lambda-powertools/metrics/types';
+import { type EmfUnit, type EmfValue, EmfWriter } from './emf.js';
 
 /** Every metric name the library emits. */
 export const METRIC_NAMES = {
@@ -46,31 +47,29 @@ export const DEFAULT_NAMESPACE = 'LambdaKafka';
 const ALWAYS_EMITTED: readonly CountName[] = [METRIC_NAMES.connectionErrors];
 
 export class KafkaMetrics {
-  readonly #metrics: Metrics;
-  readonly #invocation = new Map<string, { unit: Unit; value: number }>();
+  readonly #output: EmfWriter | Metrics | undefined;
+  readonly #invocation = new Map<string, EmfValue>();
   readonly #totals = new Map<CountName, number>();
-  readonly #emit: 'publish' | 'add' | 'none';
 
   /**
-   * `publish`: flush() writes this invocation's EMF document. `add`: flush() only adds the metrics
-   * to `metrics`, which its owner publishes (a function's own Metrics: one document per invocation).
-   * `none` (a command-line tool): nothing is printed; the totals are still kept.
+   * An EmfWriter: flush() writes this invocation's EMF document. A Powertools Metrics: flush() only
+   * adds the metrics to it, and its owner publishes them (a function's own Metrics: one document per
+   * invocation). Undefined (a command-line tool): nothing is printed; the totals are still kept.
    */
-  constructor(metrics: Metrics, emit: 'publish' | 'add' | 'none' = 'publish') {
-    this.#metrics = metrics;
-    this.#emit = emit;
+  constructor(output: EmfWriter | Metrics | undefined) {
+    this.#output = output;
   }
 
   count(name: CountName, value = 1): void {
     this.#totals.set(name, (this.#totals.get(name) ?? 0) + value);
-    this.#add(name, MetricUnit.Count, value);
+    this.#add(name, 'Count', value);
   }
 
   stageDuration(stage: InitStage, ms: number): void {
-    this.#add(stageDurationMetric(stage), MetricUnit.Milliseconds, ms);
+    this.#add(stageDurationMetric(stage), 'Milliseconds', ms);
   }
 
-  #add(name: string, unit: Unit, value: number): void {
+  #add(name: string, unit: EmfUnit, value: number): void {
     const current = this.#invocation.get(name);
     this.#invocation.set(name, { unit, value: (current?.value ?? 0) + value });
   }
@@ -82,13 +81,12 @@ export class KafkaMetrics {
 
   /** Writes this invocation's metrics as one EMF document and starts the next invocation's. */
   flush(): void {
-    if (this.#emit === 'none') {
-      this.#invocation.clear();
-      return;
+    const output = this.#output;
+    if (output !== undefined) {
+      for (const name of ALWAYS_EMITTED) if (!this.#invocation.has(name)) this.#add(name, 'Count', 0);
+      if (output instanceof EmfWriter) output.publish(this.#invocation);
+      else for (const [name, { unit, value }] of this.#invocation) output.addMetric(name, unit as MetricUnit, value);
     }
-    for (const name of ALWAYS_EMITTED) if (!this.#invocation.has(name)) this.#add(name, MetricUnit.Count, 0);
-    for (const [name, { unit, value }] of this.#invocation) this.#metrics.addMetric(name, unit, value);
     this.#invocation.clear();
-    if (this.#emit === 'publish') this.#metrics.publishStoredMetrics();
   }
 }

@@ -2,6 +2,7 @@ import { Metrics } from '@aws-lambda-powertools/metrics';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { Secret } from '../../src/config/secret.js';
 import { ClientLogRecorder } from '../../src/observability/client-log.js';
+import { EmfWriter, metricsDisabled } from '../../src/observability/emf.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { KafkaMetrics, METRIC_NAMES } from '../../src/observability/metrics.js';
 import { Redactor } from '../../src/observability/redact.js';
@@ -76,7 +77,7 @@ describe('createLogger', () => {
 describe('KafkaMetrics', () => {
   it('flushes one EMF document per invocation with the counts summed and connection errors always present', () => {
     // Prepare
-    const metrics = new KafkaMetrics(new Metrics({ namespace: 'TestNs', serviceName: 'svc' }));
+    const metrics = new KafkaMetrics(new EmfWriter({ namespace: 'TestNs', serviceName: 'svc' }));
 
     // Act
     metrics.count(METRIC_NAMES.consumerInitAttempts);
@@ -105,6 +106,55 @@ describe('KafkaMetrics', () => {
     });
     expect(documents[1]).not.toHaveProperty('consumer_init_attempts');
     expect(metrics.total(METRIC_NAMES.consumerInitAttempts)).toBe(2);
+  });
+});
+
+describe('EmfWriter', () => {
+  const parsed = () =>
+    printed
+      .join('')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
+
+  it('writes the document Powertools Metrics writes for the same metrics, as one line', () => {
+    // Prepare
+    const reference = new Metrics({ namespace: 'Ns "quoted"', serviceName: 'svc-1' });
+    reference.addMetric('connection_errors_total', 'Count', 0);
+    reference.addMetric('messages_produced', 'Count', 3);
+    reference.addMetric('init_duration_producer', 'Milliseconds', 41.5);
+    const expected = reference.serializeMetrics();
+    const values = new Map([
+      ['connection_errors_total', { unit: 'Count', value: 0 }],
+      ['messages_produced', { unit: 'Count', value: 3 }],
+      ['init_duration_producer', { unit: 'Milliseconds', value: 41.5 }],
+    ] as const);
+
+    // Act
+    new EmfWriter({ namespace: 'Ns "quoted"', serviceName: 'svc-1' }).publish(values, expected._aws.Timestamp);
+    new EmfWriter({ namespace: 'Ns "quoted"', serviceName: 'svc-1' }).publish(values, expected._aws.Timestamp);
+
+    // Assess
+    expect(printed).toHaveLength(2);
+    expect(printed[0]?.endsWith('}\n')).toBe(true);
+    expect(parsed()).toEqual([expected, expected]);
+  });
+
+  it('writes nothing for no values, and nothing when POWERTOOLS_METRICS_DISABLED or POWERTOOLS_DEV says so', () => {
+    // Prepare
+    const one = new Map([['messages_produced', { unit: 'Count', value: 1 }]] as const);
+
+    // Act
+    new EmfWriter({ namespace: 'Ns', serviceName: 'svc' }).publish(new Map());
+    new EmfWriter({ namespace: 'Ns', serviceName: 'svc', disabled: true }).publish(one);
+
+    // Assess
+    expect(printed).toEqual([]);
+    expect(metricsDisabled({})).toBe(false);
+    expect(metricsDisabled({ POWERTOOLS_METRICS_DISABLED: 'true' })).toBe(true);
+    expect(metricsDisabled({ POWERTOOLS_DEV: 'yes' })).toBe(true);
+    // POWERTOOLS_METRICS_DISABLED wins over POWERTOOLS_DEV, as in Powertools.
+    expect(metricsDisabled({ POWERTOOLS_METRICS_DISABLED: 'false', POWERTOOLS_DEV: 'true' })).toBe(false);
   });
 });
 
