@@ -74,27 +74,29 @@ export class DeliveryWatch {
     this.#options = options;
   }
 
-  /** Resolves when the send should stop waiting; `pendingTopics` gives the topics still waited for. */
-  giveUp(deadline: Deadline, pendingTopics: () => string[]): Promise<GiveUp> {
+  /**
+   * Checks every WATCH_MS whether the send should stop waiting, and calls `giveUp` once when it
+   * should, unless stop() came first; `pendingTopics` gives the topics still waited for. A callback,
+   * not a promise to race: this runs for every send, and most sends are over before the first check.
+   */
+  start(deadline: Deadline, pendingTopics: () => string[], giveUp: (reason: GiveUp) => void): void {
     let downSince: number | undefined;
-    return new Promise((resolve) => {
-      const check = () => {
-        const down = this.#recorder.statistics.allDown();
-        downSince = down ? (downSince ?? Date.now()) : undefined;
-        if (deadline.remainingMs() <= 0) return resolve('deadline');
-        const limit = this.#options.brokersDownTimeoutMs;
-        if (limit !== undefined && downSince !== undefined && Date.now() - downSince >= limit) return resolve('down');
-        // Refused credentials or certificates: waiting changes nothing (the caller may fetch rotated ones).
-        if (down && this.#downCause().kind !== 'transient') return resolve('down');
-        if (!this.#options.hasSent && this.#producerIdStalled()) return resolve('stalled');
-        if (!down && !this.#checked && Date.now() - this.#started >= REPLICATION_CHECK_MS) {
-          this.#checked = true;
-          void this.#checkReplication(pendingTopics(), deadline);
-        }
-        this.#timer = setTimeout(check, Math.min(WATCH_MS, Math.max(1, deadline.remainingMs())));
-      };
+    const check = () => {
+      const down = this.#recorder.statistics.allDown();
+      downSince = down ? (downSince ?? Date.now()) : undefined;
+      if (deadline.remainingMs() <= 0) return giveUp('deadline');
+      const limit = this.#options.brokersDownTimeoutMs;
+      if (limit !== undefined && downSince !== undefined && Date.now() - downSince >= limit) return giveUp('down');
+      // Refused credentials or certificates: waiting changes nothing (the caller may fetch rotated ones).
+      if (down && this.#downCause().kind !== 'transient') return giveUp('down');
+      if (!this.#options.hasSent && this.#producerIdStalled()) return giveUp('stalled');
+      if (!down && !this.#checked && Date.now() - this.#started >= REPLICATION_CHECK_MS) {
+        this.#checked = true;
+        void this.#checkReplication(pendingTopics(), deadline);
+      }
       this.#timer = setTimeout(check, Math.min(WATCH_MS, Math.max(1, deadline.remainingMs())));
-    });
+    };
+    this.#timer = setTimeout(check, Math.min(WATCH_MS, Math.max(1, deadline.remainingMs())));
   }
 
   stop(): void {

@@ -65,6 +65,11 @@ export class NativeCalls {
     return [...this.#inFlight].map((c) => ({ what: c.what, elapsedMs: now - c.started, timeoutMs: c.timeoutMs }));
   }
 
+  /** True when no call is running. */
+  idle(): boolean {
+    return this.#inFlight.size === 0;
+  }
+
   /** Resolves true once no call is running, or false if some still are after `withinMs`. */
   async settled(withinMs: number): Promise<boolean> {
     if (this.#inFlight.size === 0) return true;

@@ -11,12 +11,13 @@
  */
 import type { RdKafka } from '@confluentinc/kafka-javascript';
 import type { KafkaConfig } from '../config/load.js';
+import { namedCause } from '../errors/causes.js';
 import { type Classification, classifyKafkaError } from '../errors/classify.js';
 import { causeLine } from '../errors/errors.js';
 import type { ClientLogRecorder } from '../observability/client-log.js';
 import type { Deadline } from '../retry/deadline.js';
 import { rdkafka } from './binding.js';
-import { DeliveryWatch } from './delivery-watch.js';
+import { DeliveryWatch, type GiveUp } from './delivery-watch.js';
 import type { NativeCalls } from './native.js';
 import { producerProperties } from './properties.js';
 import { metadataWhenReachable, type WaitContext } from './wait.js';
@@ -94,6 +95,10 @@ interface Batch {
 }
 type Failed = Extract<SendResult, { ok: false }>;
 
+/** librdkafka's ERR__QUEUE_FULL, which produce() throws when its queue holds queue.buffering.max.kbytes. */
+const QUEUE_FULL = -184;
+const QUEUE_STAYED_FULL =
+  "the producer's queue stayed full until the send gave up (its size is KAFKA_CLIENT_MEMORY_MB); the message was never handed to Kafka, so retrying cannot duplicate it";
 const NOT_ACKNOWLEDGED = 'not acknowledged before the deadline: it may still be delivered (retrying can duplicate it)';
 const NOT_ACKNOWLEDGED_YET =
   'not acknowledged: it stays queued in the producer and may still be delivered (retrying can duplicate it)';
@@ -112,6 +117,28 @@ function failure(topic: string, classification: Classification, prefix = ''): Se
 function headerList(headers: Record<string, string | Buffer>): { [name: string]: string | Buffer }[] | undefined {
   const list = Object.keys(headers).map((name) => ({ [name]: headers[name] as string | Buffer }));
   return list.length > 0 ? list : undefined;
+}
+
+/** When the watch gave up (deadline, brokers down, no producer id): the messages still pending fail with its cause. */
+function failPending(
+  results: (SendResult | undefined)[],
+  records: readonly ProducerRecord[],
+  outcome: GiveUp,
+  watch: DeliveryWatch,
+): void {
+  const cause = watch.cause(outcome);
+  // The binding cannot take queued messages back: those given up on early may still go out later.
+  const prefix = outcome === 'deadline' ? `${NOT_ACKNOWLEDGED}; ` : `${NOT_ACKNOWLEDGED_YET}; `;
+  for (const [index, record] of records.entries()) {
+    if (results[index] !== undefined) continue;
+    results[index] = cause
+      ? {
+          ...(failure(record.topic, cause.classification, prefix) as Failed),
+          retriable: true,
+          ...(cause.unavailable && { unavailable: true }),
+        }
+      : { ok: false, topic: record.topic, error: NOT_ACKNOWLEDGED, errorName: 'DEADLINE', retriable: true };
+  }
 }
 
 export class ManagedProducer {
@@ -192,7 +219,9 @@ export class ManagedProducer {
 
   /**
    * Queues every record, then waits for their delivery reports until the deadline. Results are in
-   * the order of `records`. Never throws for a message: each gets its own result.
+   * the order of `records`. Never throws for a message: each gets its own result. When librdkafka's
+   * queue is full (queue.buffering.max.kbytes, sized by memory.ts), queueing waits for reports to
+   * make room and goes on; what could not be queued before the watch gave up was never sent.
    */
   async send(records: readonly ProducerRecord[], deadline: Deadline, options: SendOptions = {}): Promise<SendOutcome> {
     const started = Date.now();
@@ -203,11 +232,16 @@ export class ManagedProducer {
     );
     const results: (SendResult | undefined)[] = new Array(records.length);
     let waiting = 0;
+    /** The next record to queue: all are queued (or failed) once it reaches records.length. */
+    let next = 0;
     let producerBroken = false;
-    let done: () => void = () => {};
-    const allDone = new Promise<void>((resolve) => {
-      done = resolve;
+    // Settled once: by the last report, or by the watch giving up first.
+    let finish: (outcome: 'delivered' | GiveUp) => void = () => {};
+    const outcome = new Promise<'delivered' | GiveUp>((resolve) => {
+      finish = resolve;
     });
+    /** Set while the queue is full: called by the next report, which made room. */
+    let room: (() => void) | undefined;
     const batch: Batch = {
       first: this.#nextId,
       size: records.length,
@@ -230,71 +264,73 @@ export class ManagedProducer {
           this.#delivered = true;
           results[index] = { ok: true, topic, partition: report.partition, offset: String(report.offset) };
         }
-        if (--waiting === 0) done();
+        if (--waiting === 0 && next === records.length) finish('delivered');
+        room?.();
       },
     };
     this.#nextId += records.length;
     this.#batches.add(batch);
     this.#lastBatch = batch;
-    for (let index = 0; index < records.length; index++) {
-      const record = records[index] as ProducerRecord;
-      try {
-        this.client.produce(
-          record.topic,
-          record.partition ?? null,
-          typeof record.value === 'string' ? Buffer.from(record.value) : record.value,
-          record.key ?? null,
-          null,
-          batch.first + index,
-          record.headers === undefined ? undefined : headerList(record.headers),
-        );
-        waiting++;
-      } catch (error) {
-        const classification = classifyKafkaError(error);
-        if (classification.kind === 'fatal') producerBroken = true;
-        results[index] = failure(record.topic, classification);
+    /** Queues from `next` on; false when the queue is full with some of this send's messages in it. */
+    const queueRest = (): boolean => {
+      for (; next < records.length; next++) {
+        const record = records[next] as ProducerRecord;
+        try {
+          this.client.produce(
+            record.topic,
+            record.partition ?? null,
+            typeof record.value === 'string' ? Buffer.from(record.value) : record.value,
+            record.key ?? null,
+            null,
+            batch.first + next,
+            record.headers === undefined ? undefined : headerList(record.headers),
+          );
+          waiting++;
+        } catch (error) {
+          if ((error as { code?: unknown }).code === QUEUE_FULL && waiting > 0) return false;
+          const classification = classifyKafkaError(error);
+          if (classification.kind === 'fatal') producerBroken = true;
+          results[next] = failure(record.topic, classification);
+        }
       }
-    }
+      return true;
+    };
+    let watching = false;
+    const pendingTopics = () => [...new Set(records.flatMap((r, i) => (results[i] === undefined ? [r.topic] : [])))];
+    const watchOnce = () => {
+      if (!watching) watch.start(deadline, pendingTopics, finish);
+      watching = true;
+    };
     try {
-      if (waiting > 0) await this.#awaitReports(results, allDone, deadline, watch, records);
+      let ended: 'delivered' | GiveUp | undefined;
+      while (!queueRest()) {
+        watchOnce();
+        const freed = new Promise<undefined>((resolve) => {
+          room = () => {
+            room = undefined;
+            resolve(undefined);
+          };
+        });
+        ended = await Promise.race([freed, outcome]);
+        if (ended !== undefined) break;
+      }
+      if (ended === undefined && waiting > 0) {
+        watchOnce();
+        ended = await outcome;
+      }
+      watch.stop();
+      if (ended !== undefined && ended !== 'delivered') {
+        for (; next < records.length; next++) {
+          const topic = (records[next] as ProducerRecord).topic;
+          results[next] = failure(topic, namedCause('QUEUE_FULL', QUEUE_STAYED_FULL), 'not sent: ');
+        }
+        failPending(results, records, ended, watch);
+      }
     } finally {
       this.#batches.delete(batch);
       if (this.#lastBatch === batch) this.#lastBatch = undefined;
     }
     return { results: results as SendResult[], producerBroken: producerBroken || this.#fatal !== undefined };
-  }
-
-  /** Waits for the pending reports; when the watch gives up (deadline, brokers down, no producer id), fails the rest with its cause. */
-  async #awaitReports(
-    results: (SendResult | undefined)[],
-    allDone: Promise<void>,
-    deadline: Deadline,
-    watch: DeliveryWatch,
-    records: readonly ProducerRecord[],
-  ): Promise<void> {
-    const pending = () => records.flatMap((record, index) => (results[index] === undefined ? [record.topic] : []));
-    try {
-      const outcome = await Promise.race([
-        allDone.then(() => 'delivered' as const),
-        watch.giveUp(deadline, () => [...new Set(pending())]),
-      ]);
-      if (outcome === 'delivered') return;
-      const cause = watch.cause(outcome);
-      // The binding cannot take queued messages back: those given up on early may still go out later.
-      const prefix = outcome === 'deadline' ? `${NOT_ACKNOWLEDGED}; ` : `${NOT_ACKNOWLEDGED_YET}; `;
-      for (const [index, record] of records.entries()) {
-        if (results[index] !== undefined) continue;
-        results[index] = cause
-          ? {
-              ...(failure(record.topic, cause.classification, prefix) as Failed),
-              retriable: true,
-              ...(cause.unavailable && { unavailable: true }),
-            }
-          : { ok: false, topic: record.topic, error: NOT_ACKNOWLEDGED, errorName: 'DEADLINE', retriable: true };
-      }
-    } finally {
-      watch.stop();
-    }
   }
 
   /** Cluster metadata through this producer's connections. */

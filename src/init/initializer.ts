@@ -219,7 +219,11 @@ export class KafkaInitializer {
     this.#invocations++;
     const coldStart = this.#invocations === 1;
     this.logger.addContext(context as unknown as Context);
-    this.logger.appendKeys({ cold_start: coldStart });
+    // The key stays until changed: set in the first two invocations only (5 µs a call), except
+    // where Powertools keeps keys per invocation (Lambda Managed Instances set AWS_LAMBDA_MAX_CONCURRENCY).
+    if (this.#invocations <= 2 || process.env.AWS_LAMBDA_MAX_CONCURRENCY !== undefined) {
+      this.logger.appendKeys({ cold_start: coldStart });
+    }
     this.#recorders.setActive(true);
     if (coldStart) this.metrics.count(METRIC_NAMES.coldStart);
     let margin = 1000;
@@ -240,7 +244,8 @@ export class KafkaInitializer {
    * flushes its metrics once, and remembers when, to measure the next pause.
    */
   async end(invocation: Invocation): Promise<void> {
-    const settled = await this.#calls.settled(invocation.deadline.remainingMs() + invocation.marginMs / 2);
+    const settled =
+      this.#calls.idle() || (await this.#calls.settled(invocation.deadline.remainingMs() + invocation.marginMs / 2));
     if (!settled)
       this.#log.warn('Native calls still running at the end of the invocation', {
         calls: this.#calls.inFlight(),
@@ -277,6 +282,9 @@ export class KafkaInitializer {
   // --- entry points ----------------------------------------------------------------------
 
   producer(invocation: Invocation): Promise<ManagedProducer> {
+    // A warm invocation's usual case, without the initialisation's promise chain.
+    const ready = this.#stages.producer.current();
+    if (ready !== undefined && invocation.pauseMs === undefined) return Promise.resolve(ready);
     return this.#initialise('producer', invocation, this.#stages.producer, async (ctx) => {
       const clients = await this.#common(ctx, true);
       return this.#stages.producer.get(() => runProducer(ctx, clients));

@@ -80,7 +80,7 @@ export async function deliver(
     const outcome = await producer.send(messages, invocation.deadline, sendOptions(kafka));
     sent = outcome.results;
     if (outcome.producerBroken) kafka.invalidate('producer', 'a fatal producer error');
-    sent = await retryWithRotatedCredentials(kafka, invocation, messages, sent);
+    if (sent.some((r) => !r.ok)) sent = await retryWithRotatedCredentials(kafka, invocation, messages, sent);
   }
   const results: MessageResult[] = new Array(parsed.length);
   let ok = 0;

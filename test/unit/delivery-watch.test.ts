@@ -17,11 +17,14 @@ function retryEvery500(recorder: ClientLogRecorder): () => void {
 /** Starts the watch's wait; the getter gives how it ended, undefined while it waits. */
 function giveUp(watch: DeliveryWatch, deadlineMs: number): () => string | undefined {
   let outcome: string | undefined;
-  void watch
-    .giveUp(Deadline.in(deadlineMs), () => ['t'])
-    .then((o) => {
+  watch.start(
+    Deadline.in(deadlineMs),
+    () => ['t'],
+    (o) => {
+      expect(outcome, 'gave up a second time').toBeUndefined();
       outcome = o;
-    });
+    },
+  );
   return () => outcome;
 }
 
