@@ -15,6 +15,7 @@ import { AttemptTimeoutError } from '../errors/errors.js';
 import type { ClientLogRecorder } from '../observability/client-log.js';
 import { STATISTICS_INTERVAL_MS } from '../observability/connection-stats.js';
 import { rdkafka } from './binding.js';
+import { consumerMemoryProperties, drainBatchBytes } from './memory.js';
 import type { NativeCalls } from './native.js';
 import { COMMON_OVERRIDES } from './properties.js';
 
@@ -49,6 +50,11 @@ export function coordinatorOf(recorder: ClientLogRecorder, groupId: string): str
  * not for a callback, so a short one keeps the wait close to the commit's round trip.
  */
 const COMMIT_POLL_MS = 10;
+/**
+ * The message size assumed before any was seen: librdkafka's max.partition.fetch.bytes, the most
+ * one partition's fetch brings unless a single message is larger.
+ */
+const FIRST_MESSAGE_BYTES = 1_048_576;
 
 export class ManagedConsumer {
   readonly client: RdKafka.KafkaConsumer;
@@ -56,6 +62,10 @@ export class ManagedConsumer {
   readonly groupId: string;
   readonly topics: readonly string[];
   readonly #calls: NativeCalls;
+  /** The most bytes of messages one receive() takes into JavaScript (memory.ts). */
+  readonly #batchBytes: number;
+  /** The average size of the messages last taken, to turn #batchBytes into a count. */
+  #messageBytes = FIRST_MESSAGE_BYTES;
   #buffer: KafkaMessage[] = [];
   #assignments = 0;
   #commitResults: { err: unknown; offsets: TopicPartitionOffset[] }[] = [];
@@ -67,9 +77,11 @@ export class ManagedConsumer {
     this.#calls = calls;
     this.groupId = config.consumer.groupId as string;
     this.topics = topics;
+    this.#batchBytes = drainBatchBytes(config);
     this.client = new rdkafka.KafkaConsumer(
       {
         ...librdkafkaProperties(config, 'consumer'),
+        ...consumerMemoryProperties(config),
         'enable.auto.commit': false,
         'socket.connection.setup.timeout.ms': 10_000,
         'reconnect.backoff.ms': COMMON_OVERRIDES['reconnect.backoff.ms'],
@@ -145,10 +157,20 @@ export class ManagedConsumer {
     this.#buffer.push(...messages);
   }
 
-  /** Up to `max` messages, waiting at most `waitMs` for the first. */
+  /**
+   * Up to `max` messages, waiting at most `waitMs` for the first; fewer when `max` messages of the
+   * size last seen would hold more than the drain's batch bytes (the first call assumes 1 MiB each).
+   */
   async receive(max: number, waitMs: number): Promise<KafkaMessage[]> {
-    if (this.#buffer.length === 0 && waitMs > 0) await this.poll(waitMs, max);
-    return this.#buffer.splice(0, max);
+    const count = Math.max(1, Math.min(max, Math.floor(this.#batchBytes / this.#messageBytes)));
+    if (this.#buffer.length === 0 && waitMs > 0) await this.poll(waitMs, count);
+    const batch = this.#buffer.splice(0, count);
+    if (batch.length > 0) {
+      let bytes = 0;
+      for (const m of batch) bytes += (m.value?.length ?? 0) + (m.key?.length ?? 0);
+      this.#messageBytes = Math.max(1, bytes / batch.length);
+    }
+    return batch;
   }
 
   /** Puts messages taken but not processed back at the front, in order, for the next receive(). */

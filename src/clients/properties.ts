@@ -6,6 +6,7 @@
 import { librdkafkaProperties, type RdKafkaProperties } from '../config/librdkafka.js';
 import type { KafkaConfig } from '../config/load.js';
 import { STATISTICS_INTERVAL_MS } from '../observability/connection-stats.js';
+import { producerMemoryProperties } from './memory.js';
 
 /** Every client: requests and reconnects on a scale an invocation can wait for. */
 export const COMMON_OVERRIDES: RdKafkaProperties = {
@@ -42,6 +43,7 @@ export function producerProperties(config: KafkaConfig, deliveryTimeoutMs: numbe
   return {
     ...librdkafkaProperties(config, 'producer'),
     ...COMMON_OVERRIDES,
+    ...producerMemoryProperties(config),
     'enable.idempotence': true,
     acks: -1,
     'max.in.flight.requests.per.connection': 5,

@@ -71,6 +71,14 @@ export interface ProduceSettings {
   httpMaxBodyBytes: number;
 }
 
+export interface MemorySettings {
+  /**
+   * KAFKA_CLIENT_MEMORY_MB, else a quarter of the function's memory (AWS_LAMBDA_FUNCTION_MEMORY_SIZE);
+   * undefined outside Lambda, where librdkafka's own limits apply (src/clients/memory.ts).
+   */
+  clientMemoryMb?: number;
+}
+
 export interface ForwardSettings {
   /** KAFKA_FORWARD_TOPIC: where the forward function produces; unset in the functions that do not forward. */
   topic?: string;
@@ -86,6 +94,7 @@ export interface KafkaConfig {
   topics: TopicSettings;
   init: InitSettings;
   produce: ProduceSettings;
+  memory: MemorySettings;
   forward: ForwardSettings;
   /** The secrets given by reference (src/config/references.ts), e.g. KAFKA_SASL_PASSWORD_SECRET. */
   references: readonly ReferenceName[];
@@ -123,6 +132,12 @@ function parseVariables(env: Environment, problems: ConfigProblem[]): ParsedVari
     problems.push({ variables: [name], message: `${name}: ${messages.join('; ')}${got}` });
   }
   return parsed as ParsedVariables;
+}
+
+/** A quarter of the memory Lambda gives the function (it sets AWS_LAMBDA_FUNCTION_MEMORY_SIZE, in MB). */
+function quarterOfFunctionMemory(env: Environment): number | undefined {
+  const size = Number(env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE);
+  return Number.isInteger(size) && size >= 128 ? Math.floor(size / 4) : undefined;
 }
 
 function pemSource(
@@ -386,6 +401,7 @@ export function loadConfig(env: Environment = process.env, fetched?: Readonly<Re
       brokersDownTimeoutMs: p.KAFKA_PRODUCE_BROKERS_DOWN_TIMEOUT_MS,
       httpMaxBodyBytes: p.KAFKA_HTTP_MAX_BODY_BYTES as number,
     },
+    memory: { clientMemoryMb: p.KAFKA_CLIENT_MEMORY_MB ?? quarterOfFunctionMemory(env) },
     forward: { topic: p.KAFKA_FORWARD_TOPIC },
     references,
     referencesResolved: references.length === 0 || fetched !== undefined,

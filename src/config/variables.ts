@@ -180,6 +180,11 @@ export const VARIABLES = {
     description:
       'Largest HTTP request body the produce function accepts, in bytes (after base64 decoding); a larger one is answered 413 before it is parsed.',
   },
+  KAFKA_CLIENT_MEMORY_MB: {
+    schema: wholeNumber(8, 10_240),
+    description:
+      "Memory the Kafka clients may hold, in MB: the producer's queue, half of it for the consumer's prefetch, a quarter for one batch of a drain. Unset: a quarter of the function's memory (AWS_LAMBDA_FUNCTION_MEMORY_SIZE); outside Lambda, librdkafka's own limits.",
+  },
   KAFKA_CIRCUIT_BREAKER_THRESHOLD: {
     schema: wholeNumber(0, 1000),
     default: '3',

@@ -89,6 +89,33 @@ describe('a direct invocation', () => {
     expect(result.ok).toBe(false);
     expect(result.error?.message).toBe('Invalid produce request: expected { "messages": [ { "value": ... }, ... ] }');
   });
+
+  it("waits for deliveries when one invocation's messages overflow the producer's queue (KAFKA_CLIENT_MEMORY_MB=8): every one sent, once", async () => {
+    // Prepare: 10,000 × 8 KB is 80 MB, the queue takes 8 MB (queue.buffering.max.kbytes)
+    const full = uniqueName('produce-queue-full');
+    await createTopic(full, 3);
+    const lambda = await handlerEnvironment('handlers/produce.ts', {
+      ...envFor('PLAINTEXT'),
+      KAFKA_TOPICS: full,
+      KAFKA_CLIENT_MEMORY_MB: '8',
+    });
+    const value = 'v'.repeat(8192);
+    const messages = Array.from({ length: 10_000 }, (_, i) => ({ key: `k-${i}`, value }));
+
+    // Act
+    const result = await lambda.invoke<{ sent: number; failed: number; results: { ok: boolean; error?: string }[] }>(
+      { messages },
+      60_000,
+    );
+
+    // Assess
+    expect(result.ok, result.error?.message).toBe(true);
+    expect(result.value?.results.find((r) => !r.ok)?.error).toBeUndefined();
+    expect(result.value).toMatchObject({ sent: 10_000, failed: 0 });
+    const read = await readWithKcat('PLAINTEXT', full);
+    expect(read).toHaveLength(10_000);
+    expect(new Set(read.map((m) => m.key)).size).toBe(10_000);
+  });
 });
 
 describe('an SQS batch', () => {
