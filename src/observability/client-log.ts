@@ -27,6 +27,14 @@ const REPEAT_PAUSE_MS = 5000;
 const CONNECTION_FAILURE =
   /Connect to \S+ failed|SSL handshake failed|SASL authentication error|Failed to resolve|Receive failed|Send failed|Connection setup timed out|Disconnected (?:while|\(after)|Connection closed|alert (bad|unknown|handshake)/;
 const SUPPRESSED = /(\d+) identical error\(s\) suppressed/;
+/**
+ * librdkafka's warnings of a wait it retries on its own and that is normal for a moment: a broker
+ * asks the controllers for a block of producer ids at its first InitProducerId after a start, and
+ * answers COORDINATOR_LOAD_IN_PROGRESS until it has one. Forwarded at INFO; a wait that lasts is
+ * reported by the send it holds up (DeliveryWatch: PRODUCER_ID_UNAVAILABLE).
+ */
+const RETRIED_ON_ITS_OWN =
+  /Failed to acquire (?:idempotence|transactional) PID from broker .*Coordinator load in progress: retrying/;
 
 /** How many connection failures one librdkafka line reports: 0, 1, or 1 plus the repeats it folded in. */
 export function connectionFailures(message: string): number {
@@ -96,7 +104,12 @@ export class ClientLogRecorder {
     // ERROR is for what needs a person: a broker that is down or restarting is WARN (the metric and
     // its alarm count those); credentials, certificates, permissions stay ERROR.
     const cause = level === 'error' ? causeFromLogs([line]) : undefined;
-    const logged = level === 'error' && (!cause || cause.kind === 'transient') ? 'warn' : level;
+    const logged =
+      level === 'error' && (!cause || cause.kind === 'transient')
+        ? 'warn'
+        : level === 'warn' && RETRIED_ON_ITS_OWN.test(message)
+          ? 'info'
+          : level;
     this.#log()[logged](forwarded, { client: this.#client, ...(extra?.fac && { facility: extra.fac }) });
   }
 

@@ -163,7 +163,7 @@ describe('ClientLogRecorder', () => {
     const forwarded: string[] = [];
     const log = {
       debug: () => {},
-      info: () => {},
+      info: (m: string) => forwarded.push(m),
       warn: (m: string) => forwarded.push(m),
       error: (m: string) => forwarded.push(m),
     };
@@ -218,6 +218,31 @@ describe('ClientLogRecorder', () => {
       { firstSeen: undefined, timestamp: 11_500 },
     ]);
     expect(forwarded).toHaveLength(3);
+  });
+
+  it("forwards librdkafka's retries of a broker's first producer id at INFO, and keeps them for the stall check", () => {
+    // Prepare
+    const levels: string[] = [];
+    const at = (level: string) => (m: string) => levels.push(`${level} ${m.slice(0, 32)}`);
+    const r = new ClientLogRecorder('producer', {
+      debug: at('DEBUG'),
+      info: at('INFO'),
+      warn: at('WARN'),
+      error: at('ERROR'),
+    });
+
+    // Act
+    r.warn(
+      'Failed to acquire idempotence PID from broker sasl_ssl://127.0.0.1:22094/1: Broker: Coordinator load in progress: retrying',
+      { fac: 'GETPID' },
+    );
+    r.warn('Failed to acquire idempotence PID from broker b:9092/1: Broker: Cluster authorization failed', {
+      fac: 'GETPID',
+    });
+
+    // Assess
+    expect(levels).toEqual(['INFO Failed to acquire idempotence PI', 'WARN Failed to acquire idempotence PI']);
+    expect(r.recent()).toHaveLength(2);
   });
 
   it('forwards a broker going away at WARN, and a setting to fix at ERROR', () => {
