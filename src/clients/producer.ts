@@ -145,6 +145,8 @@ export class ManagedProducer {
   readonly client: RdKafka.Producer;
   readonly recorder: ClientLogRecorder;
   readonly #calls: NativeCalls;
+  /** With a linger (KAFKA_PRODUCE_LINGER_MS), a send flushes what it queued instead of waiting for it. */
+  readonly #flushEachSend: boolean;
   /** The sends waiting for reports; a report's opaque is its message's id, and a send holds a range of ids. */
   readonly #batches = new Set<Batch>();
   #lastBatch: Batch | undefined;
@@ -158,6 +160,7 @@ export class ManagedProducer {
   constructor(config: KafkaConfig, recorder: ClientLogRecorder, calls: NativeCalls, deliveryTimeoutMs: number) {
     this.recorder = recorder;
     this.#calls = calls;
+    this.#flushEachSend = config.produce.lingerMs > 0;
     this.client = new rdkafka.Producer(producerProperties(config, deliveryTimeoutMs) as RdKafka.ProducerGlobalConfig);
     recorder.follow(this.client);
     this.client.on('event.error', (error: { message: string; isFatal?: boolean }) => {
@@ -304,6 +307,7 @@ export class ManagedProducer {
     try {
       let ended: 'delivered' | GiveUp | undefined;
       while (!queueRest()) {
+        if (this.#flushEachSend) this.#sendQueuedNow();
         watchOnce();
         const freed = new Promise<undefined>((resolve) => {
           room = () => {
@@ -315,6 +319,7 @@ export class ManagedProducer {
         if (ended !== undefined) break;
       }
       if (ended === undefined && waiting > 0) {
+        if (this.#flushEachSend) this.#sendQueuedNow();
         watchOnce();
         ended = await outcome;
       }
@@ -331,6 +336,17 @@ export class ManagedProducer {
       if (this.#lastBatch === batch) this.#lastBatch = undefined;
     }
     return { results: results as SendResult[], producerBroken: producerBroken || this.#fatal !== undefined };
+  }
+
+  /**
+   * Has librdkafka send what is queued now rather than after linger.ms: flush() marks the client as
+   * flushing for its timeout (1 ms here, long enough for the broker threads it wakes to see it) and
+   * returns; that it timed out, with the messages still on their way, is the expected outcome.
+   */
+  #sendQueuedNow(): void {
+    void this.#calls
+      .run<void>('sending the queued messages', 1, (timeout, done) => this.client.flush(timeout, (err) => done(err)))
+      .catch(() => {});
   }
 
   /** Cluster metadata through this producer's connections. */

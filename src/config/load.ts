@@ -69,6 +69,8 @@ export interface ProduceSettings {
   brokersDownTimeoutMs?: number;
   /** KAFKA_HTTP_MAX_BODY_BYTES: a larger HTTP request body is refused (413) before it is parsed. */
   httpMaxBodyBytes: number;
+  /** KAFKA_PRODUCE_LINGER_MS: librdkafka's linger.ms; above 0, each send flushes what it queued. */
+  lingerMs: number;
 }
 
 export interface MemorySettings {
@@ -400,6 +402,7 @@ export function loadConfig(env: Environment = process.env, fetched?: Readonly<Re
     produce: {
       brokersDownTimeoutMs: p.KAFKA_PRODUCE_BROKERS_DOWN_TIMEOUT_MS,
       httpMaxBodyBytes: p.KAFKA_HTTP_MAX_BODY_BYTES as number,
+      lingerMs: p.KAFKA_PRODUCE_LINGER_MS as number,
     },
     memory: { clientMemoryMb: p.KAFKA_CLIENT_MEMORY_MB ?? quarterOfFunctionMemory(env) },
     forward: { topic: p.KAFKA_FORWARD_TOPIC },

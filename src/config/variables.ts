@@ -173,6 +173,12 @@ export const VARIABLES = {
     description:
       'How long a send waits once every broker connection is down before failing its messages with that cause. Unset: while the invocation has time.',
   },
+  KAFKA_PRODUCE_LINGER_MS: {
+    schema: wholeNumber(0, 1000),
+    default: '0',
+    description:
+      "librdkafka's linger.ms for the producer. 0: each message goes out at once, best for one message per invocation. More (e.g. 5) for functions that send batches: each send then flushes what it queued, so an invocation's messages go out together in as few requests as the broker takes.",
+  },
   KAFKA_HTTP_MAX_BODY_BYTES: {
     // Lambda takes at most 6 MiB in a synchronous invocation: a larger limit could never be reached.
     schema: wholeNumber(1, 6_291_456),

@@ -4,7 +4,7 @@ import type { APIGatewayProxyEventV2, SQSEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closedPort, envFor } from '../support/env.js';
 import { insideFound } from '../support/http.js';
-import { createTopic, uniqueName } from '../support/kafka.js';
+import { createTopic, recordBatches, uniqueName } from '../support/kafka.js';
 import { readWithKcat } from '../support/kcat.js';
 import { handlerEnvironment, logLines } from '../support/lambda.js';
 import { createTestPki, type TestPki } from '../support/pki.js';
@@ -88,6 +88,38 @@ describe('a direct invocation', () => {
     const result = await lambda.invoke({ message: 'oops' }, 10_000);
     expect(result.ok).toBe(false);
     expect(result.error?.message).toBe('Invalid produce request: expected { "messages": [ { "value": ... }, ... ] }');
+  });
+
+  it('with KAFKA_PRODUCE_LINGER_MS, sends what an invocation queued at once: 500 messages in one record batch per partition, without waiting out the linger', async () => {
+    // Prepare: a linger far longer than the send, so that waiting it out would show
+    const batched = uniqueName('produce-batched');
+    await createTopic(batched, 3);
+    const lambda = await handlerEnvironment('handlers/produce.ts', {
+      ...envFor('PLAINTEXT'),
+      KAFKA_TOPICS: batched,
+      KAFKA_PRODUCE_LINGER_MS: '1000',
+    });
+    await lambda.invoke({ messages: [{ value: 'warm-up' }] }, 30_000);
+    const batchesOf = () => Promise.all([0, 1, 2].map((p) => recordBatches(batched, p)));
+    const before = (await batchesOf()).map((list) => list.length);
+    const messages = Array.from({ length: 500 }, (_, i) => ({ key: `k-${i}`, value: 'x'.repeat(1024) }));
+
+    // Act
+    const started = Date.now();
+    const result = await lambda.invoke<{ sent: number }>({ messages }, 30_000);
+    const single = Date.now();
+    const one = await lambda.invoke<{ sent: number }>({ messages: [{ value: 'one' }] }, 30_000);
+    const ended = Date.now();
+
+    // Assess
+    expect(result.value?.sent).toBe(500);
+    expect(one.value?.sent).toBe(1);
+    expect(single - started).toBeLessThan(1000);
+    expect(ended - single).toBeLessThan(1000);
+    const batches = (await batchesOf()).flatMap((list, p) => list.slice(before[p]));
+    // 500 in three batches (one per partition), then the single message in one.
+    expect(batches).toHaveLength(4);
+    expect(batches.reduce((sum, count) => sum + count, 0)).toBe(501);
   });
 
   it("waits for deliveries when one invocation's messages overflow the producer's queue (KAFKA_CLIENT_MEMORY_MB=8): every one sent, once", async () => {

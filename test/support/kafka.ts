@@ -2,10 +2,16 @@
  * Test helpers around the real local broker: client settings per listener, topics,
  * and a binding-based round trip. kcat, the independent client, is in kcat.ts.
  */
+import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { readFileSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { KafkaJS } from '@confluentinc/kafka-javascript';
 import { type ClientListener, type ListenerConnection, readConnection } from '../../scripts/kafka/connection.js';
+import { brokerLayout, LIB_DIR } from '../../scripts/kafka/layout.js';
+
+const execFileAsync = promisify(execFile);
 
 export type RdKafkaConfig = Record<string, string | number | boolean>;
 
@@ -126,4 +132,21 @@ export function brokerLogMark(broker = 'default'): { linesSince: () => string[] 
   return {
     linesSince: () => readFileSync(file).subarray(start).toString('utf8').split('\n').filter(Boolean),
   };
+}
+
+/**
+ * The record batches the broker wrote to `topic`'s `partition`, read from its log segments with
+ * Kafka's DumpLogSegments: one per produce request that carried messages for that partition.
+ */
+export async function recordBatches(topic: string, partition: number, broker = 'default'): Promise<number[]> {
+  const dir = join(brokerLayout(broker).dataDir, `${topic}-${partition}`);
+  const segments = readdirSync(dir)
+    .filter((file) => file.endsWith('.log'))
+    .map((file) => join(dir, file));
+  const { stdout } = await execFileAsync(
+    'java',
+    ['-cp', join(LIB_DIR, '*'), 'kafka.tools.DumpLogSegments', '--files', segments.join(',')],
+    { maxBuffer: 64 * 1024 * 1024 },
+  );
+  return [...stdout.matchAll(/^baseOffset: \d+ lastOffset: \d+ count: (\d+)/gm)].map((m) => Number(m[1]));
 }
