@@ -116,7 +116,11 @@ describe('the CloudFormation template from `npm run package`', () => {
       FunctionResponseTypes: ['ReportBatchItemFailures'],
     });
     const variables = (forwardFunction.Properties.Environment as { Variables: Record<string, string> }).Variables;
-    expect(variables).toMatchObject({ KAFKA_FORWARD_TOPIC: 'orders-forwarded', KAFKA_TOPICS: 'orders-forwarded' });
+    expect(variables).toMatchObject({
+      KAFKA_FORWARD_TOPIC: 'orders-forwarded',
+      KAFKA_TOPICS: 'orders-forwarded',
+      KAFKA_PRODUCE_LINGER_MS: '5',
+    });
     // The role may describe the cluster, reach its brokers and read the source topic as the mapping's group.
     const actions = ofType('AWS::IAM::Role')
       .flatMap(([, r]) =>
