@@ -1,0 +1,87 @@
+/** The shapes scenario's pure parts: Lambda's CPU share per memory size, --memory, oom_control, the shell into the groups. */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { inGroup } from '../../scripts/bench/cgroups.js';
+import {
+  cpuQuotaUs,
+  describeCpuShare,
+  MemorySizeError,
+  memoryLimitBytes,
+  parseMemorySizes,
+  parseOomControl,
+} from '../../scripts/bench/lambda-shape.js';
+
+describe("a Lambda function's CPU share", () => {
+  it('is one full core of every 100 ms period at 1769 MB', () => {
+    expect(cpuQuotaUs(1769)).toBe(100_000);
+  });
+
+  it('is in proportion to memory below and above it, rounded to a microsecond', () => {
+    expect(cpuQuotaUs(128)).toBe(7236);
+    expect(cpuQuotaUs(512)).toBe(28_943);
+    expect(cpuQuotaUs(3538)).toBe(200_000);
+  });
+
+  it('reads as a share of one core below one core, as cores above', () => {
+    expect(describeCpuShare(128)).toBe('7.2 % of one core');
+    expect(describeCpuShare(10_240)).toBe('5.79 cores');
+  });
+
+  it('comes with a memory limit of the same number of MiB', () => {
+    expect(memoryLimitBytes(128)).toBe(134_217_728);
+  });
+});
+
+describe('--memory', () => {
+  it('takes a comma list of whole MB, ascending and each once', () => {
+    expect(parseMemorySizes('1769, 128,512,128')).toEqual([128, 512, 1769]);
+    expect(parseMemorySizes('10240')).toEqual([10_240]);
+  });
+
+  it('names every value outside Lambda’s range of 128 to 10240 MB, or not a whole number', () => {
+    expect(() => parseMemorySizes('64,512,1.5,,abc,20000')).toThrow(MemorySizeError);
+    expect(() => parseMemorySizes('64,512,1.5,,abc,20000')).toThrow(
+      /^--memory: "64", "1\.5", "", "abc", "20000" are not whole numbers of MB between 128 and 10240/,
+    );
+    expect(() => parseMemorySizes('127')).toThrow(/"127" is not a whole number of MB between 128 and 10240/);
+  });
+});
+
+describe('memory.oom_control', () => {
+  it("counts the group's OOM kills", () => {
+    expect(parseOomControl('oom_kill_disable 0\nunder_oom 1\noom_kill 2\n')).toEqual({
+      oomKillDisable: false,
+      underOom: true,
+      oomKills: 2,
+    });
+  });
+
+  it('has no count on a kernel older than 4.13', () => {
+    expect(parseOomControl('oom_kill_disable 1\nunder_oom 0\n').oomKills).toBeUndefined();
+  });
+});
+
+describe('the shell that starts a child inside its groups', () => {
+  const scratch = mkdtempSync(join(tmpdir(), 'lambda-kafka-cgroup-'));
+  afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+  it('writes the pid of the command it becomes into both groups, and passes the arguments through unchanged', () => {
+    // Prepare: plain files stand in for the two cgroup.procs.
+    const group = { memoryMb: 128, cpu: join(scratch, 'cpu'), memory: join(scratch, 'memory') };
+    for (const dir of [group.cpu, group.memory]) execFileSync('mkdir', ['-p', dir]);
+    for (const dir of [group.cpu, group.memory]) writeFileSync(join(dir, 'cgroup.procs'), '');
+
+    // Act
+    const [command, args] = inGroup(group, '/bin/sh', ['-c', 'echo "$$ $1"', 'sh', "it's $HOME"]);
+    const printed = execFileSync(command, args, { encoding: 'utf8' }).trim();
+
+    // Assess
+    const [pid, ...rest] = printed.split(' ');
+    expect(rest.join(' ')).toBe("it's $HOME");
+    expect(readFileSync(join(group.cpu, 'cgroup.procs'), 'utf8').trim()).toBe(pid);
+    expect(readFileSync(join(group.memory, 'cgroup.procs'), 'utf8').trim()).toBe(pid);
+  });
+});
