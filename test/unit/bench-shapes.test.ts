@@ -1,4 +1,4 @@
-/** The shapes scenario's pure parts: Lambda's CPU share per memory size, --memory, oom_control, the shell into the groups. */
+/** The shapes scenario's pure parts: Lambda's CPU share per memory size, --memory, oom_control, the shell into the groups, log levels. */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,6 +13,7 @@ import {
   parseMemorySizes,
   parseOomControl,
 } from '../../scripts/bench/lambda-shape.js';
+import { isWarnOrError } from '../../scripts/bench/shape-run.js';
 
 describe("a Lambda function's CPU share", () => {
   it('is one full core of every 100 ms period at 1769 MB', () => {
@@ -83,5 +84,19 @@ describe('the shell that starts a child inside its groups', () => {
     expect(rest.join(' ')).toBe("it's $HOME");
     expect(readFileSync(join(group.cpu, 'cgroup.procs'), 'utf8').trim()).toBe(pid);
     expect(readFileSync(join(group.memory, 'cgroup.procs'), 'utf8').trim()).toBe(pid);
+  });
+});
+
+describe('WARN/ERROR lines', () => {
+  it("go by Powertools' JSON level where there is one", () => {
+    expect(isWarnOrError('{"level":"WARN","message":"Broker down"}')).toBe(true);
+    expect(isWarnOrError('{"level":"ERROR","message":"x"}')).toBe(true);
+    expect(isWarnOrError('{"level":"INFO","message":"an error was retried"}')).toBe(false);
+  });
+
+  it('are plain lines that say warning or error otherwise', () => {
+    expect(isWarnOrError('(node:12) Warning: something')).toBe(true);
+    expect(isWarnOrError('raw fit-drain: Error: broker transport failure')).toBe(true);
+    expect(isWarnOrError('connected')).toBe(false);
   });
 });
