@@ -1,4 +1,4 @@
-/** The shapes scenario's pure parts: Lambda's CPU share per memory size, --memory, oom_control, the shell into the groups, log levels. */
+/** The shapes scenario's pure parts: Lambda's CPU share per memory size, --memory, oom_control, log levels, the tables. */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,7 +13,8 @@ import {
   parseMemorySizes,
   parseOomControl,
 } from '../../scripts/bench/lambda-shape.js';
-import { isWarnOrError } from '../../scripts/bench/shape-run.js';
+import { type ChildOutcome, isWarnOrError } from '../../scripts/bench/shape-run.js';
+import { renderShapeTable, type ShapeSamples } from '../../scripts/bench/shapes-report.js';
 
 describe("a Lambda function's CPU share", () => {
   it('is one full core of every 100 ms period at 1769 MB', () => {
@@ -98,5 +99,50 @@ describe('WARN/ERROR lines', () => {
     expect(isWarnOrError('(node:12) Warning: something')).toBe(true);
     expect(isWarnOrError('raw fit-drain: Error: broker transport failure')).toBe(true);
     expect(isWarnOrError('connected')).toBe(false);
+  });
+});
+
+describe("a shape's table", () => {
+  const succeeded = (coldMs: number): ChildOutcome => ({
+    coldMs,
+    result: {
+      warmMs: [1, 2, 3],
+      warmCpuMicros: 300,
+      batchMessagesPerSecond: 10_000,
+      batchCpuMicrosPerMessage: 20,
+      vmHwmBytes: 64 * 1024 * 1024,
+    },
+    peak: { bytes: 64 * 1024 * 1024, from: 'VmHWM' },
+    oomKilled: false,
+    lines: 10,
+    warnErrorLines: 1,
+  });
+  const killed: ChildOutcome = {
+    failure: 'platformatic shape was killed by the OOM killer',
+    oomKilled: true,
+    peak: { bytes: 128 * 1024 * 1024, from: 'cgroup' },
+    lines: 0,
+    warnErrorLines: 0,
+  };
+
+  it('has medians of the rounds that succeeded, says how many did, and marks a cgroup peak', () => {
+    const shape: ShapeSamples = {
+      label: '128 MB',
+      heading: '128 MB',
+      outcomes: {
+        'lambda-kafka': [succeeded(100), succeeded(300), succeeded(200)],
+        raw: [succeeded(100), killed, succeeded(300)],
+        kafkajs: [succeeded(100), succeeded(100), succeeded(100)],
+        platformatic: [killed, killed, killed],
+      },
+    };
+
+    const rows = renderShapeTable(shape).split('\n').slice(2);
+
+    expect(rows[0]).toBe('| 128 MB | lambda-kafka | 200 | 2.00 | 3.00 | 300 | 10.0k | 20.0 | 64.0 | 0 | 1 of 10 |');
+    expect(rows[1]).toMatch(/^\| 128 MB \| raw binding \| 200 \(2\/3 rounds\) \| .* \| 64\.0 † \| 1 of 3 \|/);
+    expect(rows[3]).toBe(
+      '| 128 MB | @platformatic/kafka | failed | failed | failed | failed | failed | failed | 128 † | 3 of 3 | 0 of 0 |',
+    );
   });
 });
