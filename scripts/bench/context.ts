@@ -10,6 +10,8 @@ export interface BenchContext {
   quick: boolean;
   /** Progress lines (stderr), never the report. */
   progress: (line: string) => void;
+  /** The shapes scenario's --memory sizes (MB) and whether it runs its memory fit (--no-fit). */
+  shapes?: { memorySizes: readonly number[]; fit: boolean };
 }
 
 /** Partitions of every topic the benchmark creates. */

@@ -1,7 +1,8 @@
 /** The machine line of the report: CPU, cores, load, and the versions of everything measured. */
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { cpus, loadavg } from 'node:os';
+import { join } from 'node:path';
 import { LIB_DIR } from '../kafka/layout.js';
 
 const require = createRequire(import.meta.url);
@@ -17,10 +18,18 @@ export interface Machine {
   librdkafka: string;
   binding: string;
   kafkajs: string;
+  /** The Node the shapes scenario's children ran on (not this process's), when it ran. */
+  childNode?: string;
+  /** @platformatic/kafka's version, when the shapes scenario measured it. */
+  platformatic?: string;
 }
 
-function packageVersion(name: string): string {
-  const file = require.resolve(`${name}/package.json`);
+/** An installed package's version, read from its package.json (found on the module path: `exports` may not list it). */
+export function packageVersion(name: string): string {
+  const file = (require.resolve.paths(name) ?? [])
+    .map((dir) => join(dir, name, 'package.json'))
+    .find((candidate) => existsSync(candidate));
+  if (!file) return 'not installed';
   return (JSON.parse(readFileSync(file, 'utf8')) as { version: string }).version;
 }
 

@@ -25,6 +25,10 @@ export interface ScenarioResult {
   rows: Row[];
   /** What the figures include and how they were taken, one line each. */
   notes: string[];
+  /** Tables of its own (markdown), printed after the main table. */
+  sections?: string[];
+  /** What it adds to the machine line (the shapes scenario: its children's Node, @platformatic/kafka). */
+  machine?: Pick<Machine, 'childNode' | 'platformatic'>;
 }
 
 function cells(row: Row): string[] {
@@ -61,22 +65,34 @@ export function renderMachine(machine: Machine): string {
   return [
     `Machine: ${machine.cpu}, ${machine.cores} cores; load average ${load(machine.loadBefore)} before, ${load(machine.loadAfter)} after.`,
     `Node ${machine.node}; Kafka ${machine.kafka} (local broker, PLAINTEXT); librdkafka ${machine.librdkafka} (@confluentinc/kafka-javascript ${machine.binding}); KafkaJS ${machine.kafkajs}.`,
+    ...(machine.childNode
+      ? [
+          `Shapes: children on Node ${machine.childNode}${machine.platformatic ? `; @platformatic/kafka ${machine.platformatic}` : ''}.`,
+        ]
+      : []),
   ].join('\n');
 }
 
 export function renderReport(options: {
   rows: readonly Row[];
   notes: readonly string[];
+  /** Tables of scenarios with tables of their own, after the main table. */
+  sections?: readonly string[];
   machine: Machine;
   mode: string;
   elapsedMs: number;
 }): string {
+  const blocks = [...(options.rows.length > 0 ? [renderTable(options.rows)] : []), ...(options.sections ?? [])];
+  const legend =
+    options.rows.length > 0
+      ? '↓ lower is better, ↑ higher is better; ratios are lambda-kafka’s figure over the peer’s. Medians of interleaved rounds (A B C A B C …).'
+      : '↓ lower is better, ↑ higher is better; ratios are lambda-kafka’s figure over the peer’s.';
   return [
     `## lambda-kafka benchmark (${options.mode}, ${Math.round(options.elapsedMs / 1000)} s)`,
     '',
-    renderTable(options.rows),
+    blocks.join('\n\n'),
     '',
-    '↓ lower is better, ↑ higher is better; ratios are lambda-kafka’s figure over the peer’s. Medians of interleaved rounds (A B C A B C …).',
+    legend,
     ...options.notes.map((note) => `- ${note}`),
     '',
     renderMachine(options.machine),

@@ -1,0 +1,97 @@
+/**
+ * One fresh process of the shapes scenario (scripts/bench/shapes.ts), started inside the cgroups of
+ * one Lambda memory size: it loads one client (shape-clients.mjs) and nothing else, runs one task,
+ * and reports on fd 3 in JSON lines — stdout is lambda-kafka's (its logs and EMF documents), a pipe
+ * the parent drains as Lambda's is.
+ *
+ *   node shape-child.mjs <lambda-kafka|raw|kafkajs|platformatic> <shape|fit-produce|fit-drain> '<options JSON>'
+ *
+ * shape:       first message → {"type":"acknowledged"} (the parent times the cold start to it), then
+ *              warm-up and timed 1-message sends, then untimed + timed batches.
+ * fit-produce: one 1-message send (connecting), then one of `fitMessages`, timed.
+ * fit-drain:   reads `drainMessages` with a fresh group.
+ * Every task ends with {"type":"result", …, "vmHwmBytes"}; a failure with {"type":"error"} and exit code 1.
+ */
+import { readFileSync, writeSync } from 'node:fs';
+import { drains, producers } from './shape-clients.mjs';
+
+const [client, task, json] = process.argv.slice(2);
+const options = JSON.parse(json ?? '{}');
+
+function report(message) {
+  writeSync(3, `${JSON.stringify(message)}\n`);
+}
+
+/** The process's peak resident set (VmHWM), from the kernel's own count. */
+function vmHwmBytes() {
+  const match = /^VmHWM:\s+(\d+) kB$/m.exec(readFileSync('/proc/self/status', 'utf8'));
+  return match ? Number(match[1]) * 1024 : undefined;
+}
+
+/** CPU time of every thread of the process (librdkafka's included) since `before`, in µs. */
+function cpuMicrosSince(before) {
+  const used = process.cpuUsage(before);
+  return used.user + used.system;
+}
+
+async function timed(body) {
+  const started = performance.now();
+  await body();
+  return performance.now() - started;
+}
+
+async function shape(producer) {
+  const one = producer.prepare(1);
+  const batch = producer.prepare(options.batchSize);
+  await producer.send(one);
+  report({ type: 'acknowledged' });
+  for (let i = 0; i < options.warmUp; i++) await producer.send(one);
+  const warmMs = [];
+  const warmCpu = process.cpuUsage();
+  for (let i = 0; i < options.warm; i++) warmMs.push(await timed(() => producer.send(one)));
+  const warmCpuMicros = cpuMicrosSince(warmCpu) / options.warm;
+  await producer.send(batch);
+  const batchCpu = process.cpuUsage();
+  const batchMs = await timed(async () => {
+    for (let i = 0; i < options.batches; i++) await producer.send(batch);
+  });
+  const messages = options.batches * options.batchSize;
+  return {
+    warmMs,
+    warmCpuMicros,
+    batchMessagesPerSecond: messages / (batchMs / 1000),
+    batchCpuMicrosPerMessage: cpuMicrosSince(batchCpu) / messages,
+  };
+}
+
+async function fitProduce(producer) {
+  const one = producer.prepare(1);
+  const many = producer.prepare(options.fitMessages);
+  await producer.send(one);
+  return { wallMs: await timed(() => producer.send(many)) };
+}
+
+const tasks = {
+  shape: async () => shape(await producers[client](options)),
+  'fit-produce': async () => fitProduce(await producers[client](options)),
+  'fit-drain': () => drains[client](options, options.drainMessages),
+};
+
+/** An error with what it aggregates and what caused it (@platformatic/kafka reports a broker's refusal as a cause). */
+function describeError(error, depth = 0) {
+  if (depth > 3 || !error) return '';
+  const inner = [...(error.errors ?? []), ...(error.cause ? [error.cause] : [])];
+  const code = error.code ? ` [${error.code}]` : '';
+  return [`${error.message ?? error}${code}`, ...inner.map((e) => `  ${describeError(e, depth + 1)}`)].join('\n');
+}
+
+try {
+  if (!producers[client] || !tasks[task]) throw new Error(`unknown client or task: ${client} ${task}`);
+  const result = await tasks[task]();
+  report({ type: 'result', ...result, vmHwmBytes: vmHwmBytes() });
+  process.exit(0);
+} catch (error) {
+  process.stderr.write(`${client} ${task}: ${error.stack ?? error}\n${describeError(error)}\n`);
+  report({ type: 'error', message: describeError(error) });
+  process.exit(1);
+}

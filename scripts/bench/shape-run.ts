@@ -1,0 +1,197 @@
+/**
+ * One child of the shapes scenario (shape-child.mjs), started inside its cgroups and watched as
+ * Lambda watches a function: stdout and stderr are pipes drained here (lines counted, WARN and
+ * ERROR lines too, the last few KB kept for the report), fd 3 carries the child's JSON messages, a
+ * timeout ends it, and an end by SIGKILL or a grown oom_kill counter is an OOM kill. A child that
+ * fails gives an outcome that says why; it never throws.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import type { Readable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import { inGroup, type LambdaCgroup, oomKills, peakBytes, resetPeak } from './cgroups.js';
+
+const CHILD = fileURLToPath(new URL('./shape-child.mjs', import.meta.url));
+/** What is kept of each output stream for a failure's note. */
+const TAIL_BYTES = 3072;
+
+export type ShapeTask = 'shape' | 'fit-produce' | 'fit-drain';
+
+/** What the child sends on fd 3 at the end of its task (shape-child.mjs). */
+export interface ChildResult {
+  vmHwmBytes?: number;
+  warmMs?: number[];
+  warmCpuMicros?: number;
+  batchMessagesPerSecond?: number;
+  batchCpuMicrosPerMessage?: number;
+  wallMs?: number;
+  processed?: number;
+  readingMs?: number;
+}
+
+export interface ChildOutcome {
+  /** spawn() to the child's "acknowledged" message (task shape), in ms. */
+  coldMs?: number;
+  result?: ChildResult;
+  /** Why there is no result: how the child ended, its message, the tail of its stderr. */
+  failure?: string;
+  oomKilled: boolean;
+  /** The child's VmHWM; when it was killed before it could say, its memory cgroup's peak (page cache included). */
+  peak?: { bytes: number; from: 'VmHWM' | 'cgroup' };
+  /**
+   * The memory cgroup's peak (memory.max_usage_in_bytes): what its limit is held against. It may be
+   * below VmHWM, which also counts pages of files (node itself, shared libraries) charged to whoever loaded them first.
+   */
+  cgroupPeakBytes?: number;
+  lines: number;
+  warnErrorLines: number;
+}
+
+export interface ChildSpec {
+  client: string;
+  task: ShapeTask;
+  /** The child's options (shape-child.mjs), passed as one JSON argument. */
+  options: Record<string, unknown>;
+  /** The child's whole environment. */
+  env: Record<string, string>;
+  node: string;
+  /** The cgroups to start in; none for the "full" shape. */
+  group?: LambdaCgroup;
+  timeoutMs: number;
+}
+
+/**
+ * A log line at WARN level or above: Powertools' JSON (`"level":"WARN"`, ERROR, CRITICAL), or a
+ * plain line that says warning or error (Node's own warnings, a client's messages on stderr).
+ */
+export function isWarnOrError(line: string): boolean {
+  const level = /"level"\s*:\s*"([A-Za-z]+)"/.exec(line)?.[1];
+  if (level !== undefined) return ['WARN', 'WARNING', 'ERROR', 'CRITICAL', 'FATAL'].includes(level.toUpperCase());
+  return /\b(warn(ing)?|error)\b/i.test(line);
+}
+
+/** Lines of one output stream, counted as they come, and its last bytes. */
+class StreamTally {
+  lines = 0;
+  warnErrorLines = 0;
+  tail = '';
+  #partial = '';
+
+  constructor(stream: Readable) {
+    stream.setEncoding('utf8').on('data', (chunk: string) => this.#add(chunk));
+  }
+
+  #add(chunk: string): void {
+    this.tail = (this.tail + chunk).slice(-TAIL_BYTES);
+    const parts = (this.#partial + chunk).split('\n');
+    this.#partial = parts.pop() ?? '';
+    for (const line of parts) this.#count(line);
+  }
+
+  #count(line: string): void {
+    if (line.trim() === '') return;
+    this.lines++;
+    if (isWarnOrError(line)) this.warnErrorLines++;
+  }
+
+  end(): void {
+    this.#count(this.#partial);
+    this.#partial = '';
+  }
+}
+
+let live: ChildProcess | undefined;
+let stopped = false;
+
+/** Ends the child running now, if any, and starts no other (on SIGINT, before the cgroups are removed). */
+export function stopChildren(): void {
+  stopped = true;
+  live?.kill('SIGKILL');
+}
+
+export function runChild(spec: ChildSpec): Promise<ChildOutcome> {
+  if (stopped) {
+    return Promise.resolve({
+      failure: `${spec.client} ${spec.task}: not started, the run was interrupted`,
+      oomKilled: false,
+      lines: 0,
+      warnErrorLines: 0,
+    });
+  }
+  const { group } = spec;
+  const oomBefore = group ? oomKills(group) : 0;
+  if (group) resetPeak(group);
+  const args = [CHILD, spec.client, spec.task, JSON.stringify(spec.options)];
+  const [command, commandArgs] = group ? inGroup(group, spec.node, args) : [spec.node, args];
+  return new Promise((resolve) => {
+    const started = performance.now();
+    const child = spawn(command, commandArgs, { env: spec.env, stdio: ['ignore', 'pipe', 'pipe', 'pipe'] });
+    live = child;
+    const stdout = new StreamTally(child.stdout as Readable);
+    const stderr = new StreamTally(child.stderr as Readable);
+    let coldMs: number | undefined;
+    let result: ChildResult | undefined;
+    let message: string | undefined;
+    let partial = '';
+    (child.stdio[3] as Readable).setEncoding('utf8').on('data', (chunk: string) => {
+      const lines = (partial + chunk).split('\n');
+      partial = lines.pop() ?? '';
+      for (const line of lines) {
+        let received: { type?: string; message?: string } & ChildResult;
+        try {
+          received = JSON.parse(line);
+        } catch {
+          message = `unreadable line on fd 3: ${line.slice(0, 200)}`;
+          continue;
+        }
+        if (received.type === 'acknowledged') coldMs ??= performance.now() - started;
+        else if (received.type === 'result') result = received;
+        else if (received.type === 'error') message = received.message;
+      }
+    });
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill('SIGKILL');
+    }, spec.timeoutMs);
+    let settled = false;
+    const settle = (code: number | null, signal: NodeJS.Signals | null, spawnError?: Error) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      if (live === child) live = undefined;
+      stdout.end();
+      stderr.end();
+      const oomKilled =
+        !spawnError && ((signal === 'SIGKILL' && !timedOut) || (group ? oomKills(group) : 0) > oomBefore);
+      const cgroupPeakBytes = group ? peakBytes(group) : undefined;
+      const peak =
+        result?.vmHwmBytes !== undefined
+          ? { bytes: result.vmHwmBytes, from: 'VmHWM' as const }
+          : cgroupPeakBytes !== undefined
+            ? { bytes: cgroupPeakBytes, from: 'cgroup' as const }
+            : undefined;
+      const ok = result !== undefined && code === 0;
+      const how = spawnError
+        ? `could not start: ${spawnError.message}`
+        : timedOut
+          ? `timed out after ${Math.round(spec.timeoutMs / 1000)} s`
+          : oomKilled
+            ? 'was killed by the OOM killer'
+            : `ended with ${signal ?? `code ${code}`}`;
+      resolve({
+        ...(coldMs !== undefined && { coldMs }),
+        ...(ok && { result }),
+        ...(!ok && {
+          failure: `${spec.client} ${spec.task} ${how}${message ? `: ${message}` : ''}${stderr.tail ? `\n${stderr.tail.trim()}` : ''}`,
+        }),
+        oomKilled,
+        ...(peak && { peak }),
+        ...(cgroupPeakBytes !== undefined && { cgroupPeakBytes }),
+        lines: stdout.lines + stderr.lines,
+        warnErrorLines: stdout.warnErrorLines + stderr.warnErrorLines,
+      });
+    };
+    child.on('error', (error) => settle(null, null, error));
+    child.on('close', (code, signal) => settle(code, signal));
+  });
+}

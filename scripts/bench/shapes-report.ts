@@ -1,0 +1,216 @@
+/**
+ * The shapes scenario's tables: per memory size one row per client, the ratios of lambda-kafka to
+ * each peer, and the memory fit. Figures are medians over the rounds whose child succeeded; a
+ * client whose every child failed shows "failed" (the notes say why).
+ */
+import type { ChildOutcome } from './shape-run.js';
+import { formatFigure, formatRatio, median, quantile } from './stats.js';
+
+/** The four clients, in the order each round runs them. */
+export const SHAPE_CLIENTS = ['lambda-kafka', 'raw', 'kafkajs', 'platformatic'] as const;
+export type ShapeClient = (typeof SHAPE_CLIENTS)[number];
+
+export const SHAPE_CLIENT_LABELS: Record<ShapeClient, string> = {
+  'lambda-kafka': 'lambda-kafka',
+  raw: 'raw binding',
+  kafkajs: 'KafkaJS',
+  platformatic: '@platformatic/kafka',
+};
+
+/** Every round's child of each client in one shape ("128 MB", "full"). */
+export interface ShapeSamples {
+  label: string;
+  /** What the shape is, for the table's heading. */
+  heading: string;
+  outcomes: Record<ShapeClient, ChildOutcome[]>;
+}
+
+/** The memory fit at one memory size: one child per client and task. */
+export interface FitSamples {
+  label: string;
+  /** Messages of 1 KB in the one large produce, and of 10 KB in the drain. */
+  produceMessages: number;
+  drainMessages: number;
+  produce: Record<ShapeClient, ChildOutcome>;
+  drain: Record<ShapeClient, ChildOutcome>;
+}
+
+const MB = 1024 * 1024;
+/** What a failure's note keeps of the child's stderr. */
+const FAILURE_TAIL_CHARS = 1500;
+
+interface Figures {
+  cold: number;
+  p50: number;
+  p99: number;
+  cpuPerInvocation: number;
+  batchRate: number;
+  batchCpu: number;
+}
+
+/** Medians over the rounds that succeeded (NaN where none did). */
+function figures(outcomes: readonly ChildOutcome[]): Figures {
+  const results = outcomes.flatMap((o) => (o.result ? [{ ...o.result, coldMs: o.coldMs }] : []));
+  const pick = (value: (r: (typeof results)[number]) => number | undefined) =>
+    median(results.map(value).filter((v): v is number => v !== undefined));
+  return {
+    cold: pick((r) => r.coldMs),
+    p50: pick((r) => (r.warmMs ? median(r.warmMs) : undefined)),
+    p99: pick((r) => (r.warmMs ? quantile(r.warmMs, 0.99) : undefined)),
+    cpuPerInvocation: pick((r) => r.warmCpuMicros),
+    batchRate: pick((r) => r.batchMessagesPerSecond),
+    batchCpu: pick((r) => r.batchCpuMicrosPerMessage),
+  };
+}
+
+/** "failed" when no round succeeded; the figure, marked with how many did when some failed. */
+function cell(outcomes: readonly ChildOutcome[], value: number): string {
+  const succeeded = outcomes.filter((o) => o.result).length;
+  if (succeeded === 0) return 'failed';
+  const figure = formatFigure(value);
+  return succeeded < outcomes.length ? `${figure} (${succeeded}/${outcomes.length} rounds)` : figure;
+}
+
+/** Peak memory in MB: the median of VmHWM; † when a killed child's cgroup peak stands in for it. */
+function peakCell(outcomes: readonly ChildOutcome[]): string {
+  const peaks = outcomes.flatMap((o) => (o.peak ? [o.peak] : []));
+  if (peaks.length === 0) return '—';
+  const figure = formatFigure(median(peaks.map((p) => p.bytes / MB)));
+  return peaks.some((p) => p.from === 'cgroup') ? `${figure} †` : figure;
+}
+
+function oomCell(outcomes: readonly ChildOutcome[]): string {
+  const killed = outcomes.filter((o) => o.oomKilled).length;
+  return outcomes.length > 1 && killed > 0 ? `${killed} of ${outcomes.length}` : String(killed);
+}
+
+function linesCell(outcomes: readonly ChildOutcome[]): string {
+  const count = (pick: (o: ChildOutcome) => number) => Math.round(median(outcomes.map(pick)));
+  return `${count((o) => o.warnErrorLines)} of ${count((o) => o.lines)}`;
+}
+
+function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
+  return [header, header.map(() => '---'), ...rows].map((line) => `| ${line.join(' | ')} |`).join('\n');
+}
+
+const SHAPE_HEADER = [
+  'memory',
+  'client',
+  'cold ms ↓',
+  'warm p50 ms ↓',
+  'warm p99 ms ↓',
+  'CPU µs / 1-msg invocation ↓',
+  '500/inv msg/s ↑',
+  '500/inv CPU µs/msg ↓',
+  'peak RSS MB (VmHWM) ↓',
+  'OOM kills',
+  'WARN/ERROR lines',
+];
+
+/** One table for one shape, a row per client. */
+export function renderShapeTable(shape: ShapeSamples): string {
+  const rows = SHAPE_CLIENTS.map((client) => {
+    const outcomes = shape.outcomes[client];
+    const f = figures(outcomes);
+    return [
+      shape.label,
+      SHAPE_CLIENT_LABELS[client],
+      cell(outcomes, f.cold),
+      cell(outcomes, f.p50),
+      cell(outcomes, f.p99),
+      cell(outcomes, f.cpuPerInvocation),
+      cell(outcomes, f.batchRate),
+      cell(outcomes, f.batchCpu),
+      peakCell(outcomes),
+      oomCell(outcomes),
+      linesCell(outcomes),
+    ];
+  });
+  return table(SHAPE_HEADER, rows);
+}
+
+const RATIO_MEASURES: readonly { name: string; pick: (f: Figures) => number }[] = [
+  { name: 'cold ms ↓', pick: (f) => f.cold },
+  { name: 'warm p50 ms ↓', pick: (f) => f.p50 },
+  { name: 'CPU µs / 1-msg invocation ↓', pick: (f) => f.cpuPerInvocation },
+  { name: '500/inv msg/s ↑', pick: (f) => f.batchRate },
+];
+
+/** lambda-kafka's figure over each peer's, per shape and measurement. */
+export function renderRatios(shapes: readonly ShapeSamples[]): string {
+  const peers = SHAPE_CLIENTS.filter((client) => client !== 'lambda-kafka');
+  const rows = shapes.flatMap((shape) => {
+    const own = figures(shape.outcomes['lambda-kafka']);
+    return RATIO_MEASURES.map((measure) => [
+      shape.label,
+      measure.name,
+      ...peers.map((peer) => formatRatio(measure.pick(own), measure.pick(figures(shape.outcomes[peer])))),
+    ]);
+  });
+  return table(['memory', 'measurement', ...peers.map((peer) => `lambda-kafka / ${SHAPE_CLIENT_LABELS[peer]}`)], rows);
+}
+
+function fitCells(outcome: ChildOutcome, rate: boolean): string[] {
+  const peak = outcome.peak
+    ? `${formatFigure(outcome.peak.bytes / MB)}${outcome.peak.from === 'cgroup' ? ' †' : ''}`
+    : '—';
+  const memory = [
+    peak,
+    outcome.cgroupPeakBytes === undefined ? '—' : formatFigure(outcome.cgroupPeakBytes / MB),
+    outcome.oomKilled ? 'yes' : 'no',
+  ];
+  const { result } = outcome;
+  if (!result) return [...(rate ? ['failed', 'failed'] : ['failed']), ...memory];
+  const perSecond = result.readingMs ? (result.processed ?? 0) / (result.readingMs / 1000) : Number.NaN;
+  return [formatFigure(result.wallMs), ...(rate ? [formatFigure(perSecond)] : []), ...memory];
+}
+
+export function renderFit(fit: FitSamples): string {
+  const rows = SHAPE_CLIENTS.map((client) => [
+    fit.label,
+    SHAPE_CLIENT_LABELS[client],
+    ...fitCells(fit.produce[client], false),
+    ...fitCells(fit.drain[client], true),
+  ]);
+  return table(
+    [
+      'memory',
+      'client',
+      `produce ${fit.produceMessages.toLocaleString('en-US')} × 1 KB: wall ms ↓`,
+      'VmHWM MB ↓',
+      'cgroup peak MB ↓',
+      'OOM kill',
+      `drain ${fit.drainMessages.toLocaleString('en-US')} × 10 KB: wall ms ↓`,
+      'msg/s ↑',
+      'VmHWM MB ↓',
+      'cgroup peak MB ↓',
+      'OOM kill',
+    ],
+    rows,
+  );
+}
+
+/** Every failed child, with the tail of what it printed: the report's notes. */
+export function failureNotes(shapes: readonly ShapeSamples[], fit: FitSamples | undefined): string[] {
+  const notes: string[] = [];
+  const add = (where: string, outcome: ChildOutcome) => {
+    if (!outcome.failure) return;
+    const [first, ...rest] = outcome.failure.split('\n');
+    const tail = rest.join('\n').slice(-FAILURE_TAIL_CHARS);
+    notes.push(`failed (${where}): ${first}${tail ? `\n    ${tail.replace(/\n/g, '\n    ')}` : ''}`);
+  };
+  for (const shape of shapes) {
+    for (const client of SHAPE_CLIENTS) {
+      shape.outcomes[client].forEach((outcome, round) => {
+        add(`${shape.label}, round ${round + 1}`, outcome);
+      });
+    }
+  }
+  if (fit) {
+    for (const client of SHAPE_CLIENTS) {
+      add(`memory fit at ${fit.label}, produce`, fit.produce[client]);
+      add(`memory fit at ${fit.label}, drain`, fit.drain[client]);
+    }
+  }
+  return notes;
+}

@@ -1,0 +1,148 @@
+/** The shapes scenario's pure parts: Lambda's CPU share per memory size, --memory, oom_control, log levels, the tables. */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { inGroup } from '../../scripts/bench/cgroups.js';
+import {
+  cpuQuotaUs,
+  describeCpuShare,
+  MemorySizeError,
+  memoryLimitBytes,
+  parseMemorySizes,
+  parseOomControl,
+} from '../../scripts/bench/lambda-shape.js';
+import { type ChildOutcome, isWarnOrError } from '../../scripts/bench/shape-run.js';
+import { renderShapeTable, type ShapeSamples } from '../../scripts/bench/shapes-report.js';
+
+describe("a Lambda function's CPU share", () => {
+  it('is one full core of every 100 ms period at 1769 MB', () => {
+    expect(cpuQuotaUs(1769)).toBe(100_000);
+  });
+
+  it('is in proportion to memory below and above it, rounded to a microsecond', () => {
+    expect(cpuQuotaUs(128)).toBe(7236);
+    expect(cpuQuotaUs(512)).toBe(28_943);
+    expect(cpuQuotaUs(3538)).toBe(200_000);
+  });
+
+  it('reads as a share of one core below one core, as cores above', () => {
+    expect(describeCpuShare(128)).toBe('7.2 % of one core');
+    expect(describeCpuShare(10_240)).toBe('5.79 cores');
+  });
+
+  it('comes with a memory limit of the same number of MiB', () => {
+    expect(memoryLimitBytes(128)).toBe(134_217_728);
+  });
+});
+
+describe('--memory', () => {
+  it('takes a comma list of whole MB, ascending and each once', () => {
+    expect(parseMemorySizes('1769, 128,512,128')).toEqual([128, 512, 1769]);
+    expect(parseMemorySizes('10240')).toEqual([10_240]);
+  });
+
+  it('names every value outside Lambda’s range of 128 to 10240 MB, or not a whole number', () => {
+    expect(() => parseMemorySizes('64,512,1.5,,abc,20000')).toThrow(MemorySizeError);
+    expect(() => parseMemorySizes('64,512,1.5,,abc,20000')).toThrow(
+      /^--memory: "64", "1\.5", "", "abc", "20000" are not whole numbers of MB between 128 and 10240/,
+    );
+    expect(() => parseMemorySizes('127')).toThrow(/"127" is not a whole number of MB between 128 and 10240/);
+  });
+});
+
+describe('memory.oom_control', () => {
+  it("counts the group's OOM kills", () => {
+    expect(parseOomControl('oom_kill_disable 0\nunder_oom 1\noom_kill 2\n')).toEqual({
+      oomKillDisable: false,
+      underOom: true,
+      oomKills: 2,
+    });
+  });
+
+  it('has no count on a kernel older than 4.13', () => {
+    expect(parseOomControl('oom_kill_disable 1\nunder_oom 0\n').oomKills).toBeUndefined();
+  });
+});
+
+describe('the shell that starts a child inside its groups', () => {
+  const scratch = mkdtempSync(join(tmpdir(), 'lambda-kafka-cgroup-'));
+  afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+  it('writes the pid of the command it becomes into both groups, and passes the arguments through unchanged', () => {
+    // Prepare: plain files stand in for the two cgroup.procs.
+    const group = { memoryMb: 128, cpu: join(scratch, 'cpu'), memory: join(scratch, 'memory') };
+    for (const dir of [group.cpu, group.memory]) execFileSync('mkdir', ['-p', dir]);
+    for (const dir of [group.cpu, group.memory]) writeFileSync(join(dir, 'cgroup.procs'), '');
+
+    // Act
+    const [command, args] = inGroup(group, '/bin/sh', ['-c', 'echo "$$ $1"', 'sh', "it's $HOME"]);
+    const printed = execFileSync(command, args, { encoding: 'utf8' }).trim();
+
+    // Assess
+    const [pid, ...rest] = printed.split(' ');
+    expect(rest.join(' ')).toBe("it's $HOME");
+    expect(readFileSync(join(group.cpu, 'cgroup.procs'), 'utf8').trim()).toBe(pid);
+    expect(readFileSync(join(group.memory, 'cgroup.procs'), 'utf8').trim()).toBe(pid);
+  });
+});
+
+describe('WARN/ERROR lines', () => {
+  it("go by Powertools' JSON level where there is one", () => {
+    expect(isWarnOrError('{"level":"WARN","message":"Broker down"}')).toBe(true);
+    expect(isWarnOrError('{"level":"ERROR","message":"x"}')).toBe(true);
+    expect(isWarnOrError('{"level":"INFO","message":"an error was retried"}')).toBe(false);
+  });
+
+  it('are plain lines that say warning or error otherwise', () => {
+    expect(isWarnOrError('(node:12) Warning: something')).toBe(true);
+    expect(isWarnOrError('raw fit-drain: Error: broker transport failure')).toBe(true);
+    expect(isWarnOrError('connected')).toBe(false);
+  });
+});
+
+describe("a shape's table", () => {
+  const succeeded = (coldMs: number): ChildOutcome => ({
+    coldMs,
+    result: {
+      warmMs: [1, 2, 3],
+      warmCpuMicros: 300,
+      batchMessagesPerSecond: 10_000,
+      batchCpuMicrosPerMessage: 20,
+      vmHwmBytes: 64 * 1024 * 1024,
+    },
+    peak: { bytes: 64 * 1024 * 1024, from: 'VmHWM' },
+    oomKilled: false,
+    lines: 10,
+    warnErrorLines: 1,
+  });
+  const killed: ChildOutcome = {
+    failure: 'platformatic shape was killed by the OOM killer',
+    oomKilled: true,
+    peak: { bytes: 128 * 1024 * 1024, from: 'cgroup' },
+    lines: 0,
+    warnErrorLines: 0,
+  };
+
+  it('has medians of the rounds that succeeded, says how many did, and marks a cgroup peak', () => {
+    const shape: ShapeSamples = {
+      label: '128 MB',
+      heading: '128 MB',
+      outcomes: {
+        'lambda-kafka': [succeeded(100), succeeded(300), succeeded(200)],
+        raw: [succeeded(100), killed, succeeded(300)],
+        kafkajs: [succeeded(100), succeeded(100), succeeded(100)],
+        platformatic: [killed, killed, killed],
+      },
+    };
+
+    const rows = renderShapeTable(shape).split('\n').slice(2);
+
+    expect(rows[0]).toBe('| 128 MB | lambda-kafka | 200 | 2.00 | 3.00 | 300 | 10.0k | 20.0 | 64.0 | 0 | 1 of 10 |');
+    expect(rows[1]).toMatch(/^\| 128 MB \| raw binding \| 200 \(2\/3 rounds\) \| .* \| 64\.0 † \| 1 of 3 \|/);
+    expect(rows[3]).toBe(
+      '| 128 MB | @platformatic/kafka | failed | failed | failed | failed | failed | failed | 128 † | 3 of 3 | 0 of 0 |',
+    );
+  });
+});
