@@ -55,23 +55,57 @@ export interface StallCause {
   unavailable: boolean;
 }
 
+/**
+ * One interval for the watches of a producer's sends, every WATCH_MS, kept between sends (unref'd
+ * while none waits): a warm invocation's send, over long before a check, arms no timer of its own.
+ */
+export class WatchTicker {
+  readonly #checks = new Set<() => void>();
+  #timer: NodeJS.Timeout | undefined;
+
+  add(check: () => void): void {
+    this.#checks.add(check);
+    if (this.#timer === undefined) this.#timer = setInterval(() => this.#tick(), WATCH_MS);
+    else if (this.#checks.size === 1) this.#timer.ref();
+  }
+
+  delete(check: () => void): void {
+    this.#checks.delete(check);
+    if (this.#checks.size === 0) this.#timer?.unref();
+  }
+
+  #tick(): void {
+    if (this.#checks.size === 0) {
+      clearInterval(this.#timer);
+      this.#timer = undefined;
+      return;
+    }
+    for (const check of [...this.#checks]) check();
+  }
+}
+
 export class DeliveryWatch {
   readonly #recorder: ClientLogRecorder;
   readonly #metadata: (topic: string, timeoutMs: number) => Promise<RdKafka.Metadata>;
   readonly #options: WatchOptions;
+  readonly #ticker: WatchTicker;
   readonly #started = Date.now();
   #replication: Classification | undefined;
   #checked = false;
-  #timer: NodeJS.Timeout | undefined;
+  #check: (() => void) | undefined;
+  /** Set when the deadline comes before the next tick (#checkAt). */
+  #deadlineTimer: NodeJS.Timeout | undefined;
 
   constructor(
     recorder: ClientLogRecorder,
     metadata: (topic: string, timeoutMs: number) => Promise<RdKafka.Metadata>,
     options: WatchOptions,
+    ticker = new WatchTicker(),
   ) {
     this.#recorder = recorder;
     this.#metadata = metadata;
     this.#options = options;
+    this.#ticker = ticker;
   }
 
   /**
@@ -81,26 +115,42 @@ export class DeliveryWatch {
    */
   start(deadline: Deadline, pendingTopics: () => string[], giveUp: (reason: GiveUp) => void): void {
     let downSince: number | undefined;
+    const end = (reason: GiveUp) => {
+      this.stop();
+      giveUp(reason);
+    };
     const check = () => {
       const down = this.#recorder.statistics.allDown();
       downSince = down ? (downSince ?? Date.now()) : undefined;
-      if (deadline.remainingMs() <= 0) return giveUp('deadline');
+      const remaining = deadline.remainingMs();
+      if (remaining <= 0) return end('deadline');
       const limit = this.#options.brokersDownTimeoutMs;
-      if (limit !== undefined && downSince !== undefined && Date.now() - downSince >= limit) return giveUp('down');
+      if (limit !== undefined && downSince !== undefined && Date.now() - downSince >= limit) return end('down');
       // Refused credentials or certificates: waiting changes nothing (the caller may fetch rotated ones).
-      if (down && this.#downCause().kind !== 'transient') return giveUp('down');
-      if (!this.#options.hasSent && this.#producerIdStalled()) return giveUp('stalled');
+      if (down && this.#downCause().kind !== 'transient') return end('down');
+      if (!this.#options.hasSent && this.#producerIdStalled()) return end('stalled');
       if (!down && !this.#checked && Date.now() - this.#started >= REPLICATION_CHECK_MS) {
         this.#checked = true;
         void this.#checkReplication(pendingTopics(), deadline);
       }
-      this.#timer = setTimeout(check, Math.min(WATCH_MS, Math.max(1, deadline.remainingMs())));
+      if (remaining < WATCH_MS) this.#checkAt(remaining, check);
     };
-    this.#timer = setTimeout(check, Math.min(WATCH_MS, Math.max(1, deadline.remainingMs())));
+    this.#check = check;
+    this.#ticker.add(check);
+    const remaining = deadline.remainingMs();
+    if (remaining < WATCH_MS) this.#checkAt(remaining, check);
+  }
+
+  /** The deadline comes before the next tick: one check at the deadline itself. */
+  #checkAt(remainingMs: number, check: () => void): void {
+    clearTimeout(this.#deadlineTimer);
+    this.#deadlineTimer = setTimeout(check, Math.max(1, remainingMs));
   }
 
   stop(): void {
-    clearTimeout(this.#timer);
+    if (this.#check) this.#ticker.delete(this.#check);
+    this.#check = undefined;
+    clearTimeout(this.#deadlineTimer);
   }
 
   #lines(): ClientLogLine[] {

@@ -17,7 +17,7 @@ import { causeLine } from '../errors/errors.js';
 import type { ClientLogRecorder } from '../observability/client-log.js';
 import type { Deadline } from '../retry/deadline.js';
 import { rdkafka } from './binding.js';
-import { DeliveryWatch, type GiveUp } from './delivery-watch.js';
+import { DeliveryWatch, type GiveUp, WatchTicker } from './delivery-watch.js';
 import type { NativeCalls } from './native.js';
 import { producerProperties } from './properties.js';
 import { metadataWhenReachable, type WaitContext } from './wait.js';
@@ -145,6 +145,7 @@ export class ManagedProducer {
   readonly client: RdKafka.Producer;
   readonly recorder: ClientLogRecorder;
   readonly #calls: NativeCalls;
+  readonly #ticker = new WatchTicker();
   /** With a linger (KAFKA_PRODUCE_LINGER_MS), a send flushes what it queued instead of waiting for it. */
   readonly #flushEachSend: boolean;
   /** The sends waiting for reports; a report's opaque is its message's id, and a send holds a range of ids. */
@@ -232,6 +233,7 @@ export class ManagedProducer {
       this.recorder,
       (topic, timeoutMs) => this.metadata(`why ${topic} is not acknowledged`, timeoutMs, { topic, allTopics: false }),
       { ...options, hasSent: this.#delivered },
+      this.#ticker,
     );
     const results: (SendResult | undefined)[] = new Array(records.length);
     let waiting = 0;

@@ -244,12 +244,18 @@ export class KafkaInitializer {
    * flushes its metrics once, and remembers when, to measure the next pause.
    */
   async end(invocation: Invocation): Promise<void> {
-    const settled =
-      this.#calls.idle() || (await this.#calls.settled(invocation.deadline.remainingMs() + invocation.marginMs / 2));
-    if (!settled)
+    if (!this.#calls.idle()) await this.#settle(invocation);
+    this.#ended();
+  }
+
+  async #settle(invocation: Invocation): Promise<void> {
+    if (!(await this.#calls.settled(invocation.deadline.remainingMs() + invocation.marginMs / 2)))
       this.#log.warn('Native calls still running at the end of the invocation', {
         calls: this.#calls.inFlight(),
       });
+  }
+
+  #ended(): void {
     this.#recorders.setActive(false);
     this.metrics.flush();
     this.#lastEnd = Date.now();
@@ -274,7 +280,9 @@ export class KafkaInitializer {
         this.logFailure(error);
         throw error;
       } finally {
-        await this.end(invocation);
+        // end(), without its own promise when no native call is left to wait for (the usual case).
+        if (!this.#calls.idle()) await this.#settle(invocation);
+        this.#ended();
       }
     };
   }

@@ -8,6 +8,7 @@
  * the library's metrics added to it instead (KafkaMetrics), and Powertools publishes them.
  * https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch_Embedded_Metric_Format_Specification.html
  */
+import { writeSync } from 'node:fs';
 import type { Environment } from '../config/load.js';
 
 /** The EMF units the library's metrics use (Powertools' MetricUnit values of the same names). */
@@ -32,6 +33,29 @@ export function metricsDisabled(env: Environment): boolean {
   return disabled !== undefined ? isTrue(disabled) : isTrue(env.POWERTOOLS_DEV);
 }
 
+/** process.stdout.write as Node made it: one replaced since (a test, a log shipper) gets the lines. */
+const streamWrite = process.stdout.write;
+
+/**
+ * One line to stdout with one write(2), around process.stdout's stream machinery (as much CPU again
+ * as the document itself). Lambda's stdout is a pipe Node writes synchronously, so nothing the
+ * stream holds can be overtaken; what the pipe does not take (EAGAIN, a short write) the stream does.
+ */
+function writeStdout(line: string): void {
+  if (process.stdout.write !== streamWrite) {
+    process.stdout.write(line);
+    return;
+  }
+  const bytes = Buffer.from(line);
+  let written = 0;
+  try {
+    written = writeSync(1, bytes);
+  } catch {
+    // EAGAIN from a pipe set non-blocking, or a closed stdout: the stream deals with it.
+  }
+  if (written < bytes.length) process.stdout.write(bytes.subarray(written));
+}
+
 export class EmfWriter {
   readonly #namespace: string;
   readonly #service: string;
@@ -42,7 +66,7 @@ export class EmfWriter {
 
   constructor(
     options: { namespace: string; serviceName: string; disabled?: boolean },
-    write: (line: string) => void = (line) => process.stdout.write(line),
+    write: (line: string) => void = writeStdout,
   ) {
     this.#namespace = JSON.stringify(options.namespace);
     this.#service = JSON.stringify(options.serviceName);

@@ -77,7 +77,9 @@ describe('createLogger', () => {
 describe('KafkaMetrics', () => {
   it('flushes one EMF document per invocation with the counts summed and connection errors always present', () => {
     // Prepare
-    const metrics = new KafkaMetrics(new EmfWriter({ namespace: 'TestNs', serviceName: 'svc' }));
+    const metrics = new KafkaMetrics(
+      new EmfWriter({ namespace: 'TestNs', serviceName: 'svc' }, (line) => printed.push(line)),
+    );
 
     // Act
     metrics.count(METRIC_NAMES.consumerInitAttempts);
@@ -131,8 +133,9 @@ describe('EmfWriter', () => {
     ] as const);
 
     // Act
-    new EmfWriter({ namespace: 'Ns "quoted"', serviceName: 'svc-1' }).publish(values, expected._aws.Timestamp);
-    new EmfWriter({ namespace: 'Ns "quoted"', serviceName: 'svc-1' }).publish(values, expected._aws.Timestamp);
+    const writer = new EmfWriter({ namespace: 'Ns "quoted"', serviceName: 'svc-1' }, (line) => printed.push(line));
+    writer.publish(values, expected._aws.Timestamp);
+    writer.publish(values, expected._aws.Timestamp);
 
     // Assess
     expect(printed).toHaveLength(2);
@@ -145,8 +148,9 @@ describe('EmfWriter', () => {
     const one = new Map([['messages_produced', { unit: 'Count', value: 1 }]] as const);
 
     // Act
-    new EmfWriter({ namespace: 'Ns', serviceName: 'svc' }).publish(new Map());
-    new EmfWriter({ namespace: 'Ns', serviceName: 'svc', disabled: true }).publish(one);
+    const capture = (line: string) => printed.push(line);
+    new EmfWriter({ namespace: 'Ns', serviceName: 'svc' }, capture).publish(new Map());
+    new EmfWriter({ namespace: 'Ns', serviceName: 'svc', disabled: true }, capture).publish(one);
 
     // Assess
     expect(printed).toEqual([]);
