@@ -99,6 +99,7 @@ export async function runAdmin(
     deadline: ctx.deadline,
     explain: explainer(ctx),
   });
+  producer.askForProducerId(Math.min(5000, ctx.deadline.remainingMs()));
   const admin = ManagedAdmin.sharing(producer, ctx.calls);
   ctx.log.info("Admin client started successfully (sharing the producer's broker connections)");
   return { value: { admin, producer, metadata } };
