@@ -218,8 +218,8 @@ export class ManagedProducer {
    * waits for it: in 2 of 15 cold starts of the raw binding here. A brokers-only metadata request,
    * once connected, has it ask at once; it runs beside the rest of the start, bounded by `timeoutMs`.
    */
-  askForProducerId(timeoutMs: number): void {
-    void this.metadata('asking for a producer id', timeoutMs, { allTopics: false }).catch(() => {});
+  askForProducerId(topic: string, timeoutMs: number): void {
+    void this.metadata('asking for a producer id', timeoutMs, { topic, allTopics: false }).catch(() => {});
   }
 
   /** True once a broker has answered (connect() succeeded) and until close(). */

@@ -99,8 +99,9 @@ export async function runAdmin(
     deadline: ctx.deadline,
     explain: explainer(ctx),
   });
-  producer.askForProducerId(Math.min(5000, ctx.deadline.remainingMs()));
   const admin = ManagedAdmin.sharing(producer, ctx.calls);
+  const topic = ctx.config.topics.names[0];
+  if (topic) producer.askForProducerId(topic, Math.min(5000, ctx.deadline.remainingMs()));
   ctx.log.info("Admin client started successfully (sharing the producer's broker connections)");
   return { value: { admin, producer, metadata } };
 }

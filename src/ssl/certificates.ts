@@ -5,7 +5,7 @@
  * client trusts the broker with, and a broker may trust client certificates from another CA.
  * Problems are collected and thrown together; nothing here ever prints key material.
  */
-import { createPrivateKey, type KeyObject, type X509Certificate } from 'node:crypto';
+import type { KeyObject, X509Certificate } from 'node:crypto';
 import type { SslSettings } from '../config/load.js';
 import { CertificateError, type CertificateProblem } from '../errors/errors.js';
 import { type Log, silentLog } from '../observability/log.js';
@@ -117,7 +117,12 @@ function loadPrivateKey(text: string, password: string | undefined, variable: st
     };
   }
   try {
-    return { ok: true, key: createPrivateKey({ key: block.text, format: 'pem', passphrase: password }) };
+    return {
+      ok: true,
+      key: process
+        .getBuiltinModule('node:crypto')
+        .createPrivateKey({ key: block.text, format: 'pem', passphrase: password }),
+    };
   } catch (error) {
     const code = String((error as { code?: string }).code ?? '');
     if (encrypted && /DECRYPT|BAD_PASSWORD|PASSPHRASE/i.test(`${code} ${(error as Error).message}`)) {

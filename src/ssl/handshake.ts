@@ -5,9 +5,12 @@
  * It runs inside invocations, so it holds no libuv pool thread past its answer: a node:tls socket
  * uses none, and a host name is resolved with c-ares (dns.Resolver) rather than getaddrinfo.
  */
-import { lookup, Resolver } from 'node:dns/promises';
-import { isIP } from 'node:net';
-import { checkServerIdentity, connect, createSecureContext, type PeerCertificate } from 'node:tls';
+import type { PeerCertificate } from 'node:tls';
+
+/** Node's TLS, DNS and socket modules, loaded on first use: a function without TLS never needs them. */
+const dns = () => process.getBuiltinModule('node:dns/promises');
+const net = () => process.getBuiltinModule('node:net');
+const tls = () => process.getBuiltinModule('node:tls');
 
 export interface BrokerAddress {
   host: string;
@@ -71,8 +74,8 @@ function names(part: PeerCertificate['subject']): string {
  * a DNS that does not answer (ETIMEOUT) does not, since getaddrinfo would wait on it in a pool thread.
  */
 async function addressOf(host: string, timeoutMs: number): Promise<string> {
-  if (isIP(host)) return host;
-  const resolver = new Resolver({ timeout: Math.max(1, Math.min(timeoutMs, 1000)), tries: 1 });
+  if (net().isIP(host)) return host;
+  const resolver = new (dns().Resolver)({ timeout: Math.max(1, Math.min(timeoutMs, 1000)), tries: 1 });
   let code: string | undefined;
   for (const resolve of [(h: string) => resolver.resolve4(h), (h: string) => resolver.resolve6(h)]) {
     try {
@@ -83,9 +86,11 @@ async function addressOf(host: string, timeoutMs: number): Promise<string> {
     }
   }
   if (code !== 'ETIMEOUT') {
-    const found = await lookup(host).catch((error: NodeJS.ErrnoException) => {
-      code = error.code;
-    });
+    const found = await dns()
+      .lookup(host)
+      .catch((error: NodeJS.ErrnoException) => {
+        code = error.code;
+      });
     if (found) return found.address;
   }
   throw new TlsProbeError(`${host} does not resolve (${code ?? 'no address'})`, code ?? 'ENOTFOUND');
@@ -101,7 +106,7 @@ function clientMaterial(material: TlsMaterial): {
   if (!material.cert || !material.key) return {};
   const { cert, key, passphrase } = material;
   try {
-    createSecureContext({ cert, key, passphrase });
+    tls().createSecureContext({ cert, key, passphrase });
     return { cert, key, passphrase };
   } catch (error) {
     return { unusable: (error as Error).message };
@@ -114,10 +119,10 @@ export async function probeTls(target: BrokerAddress, material: TlsMaterial, tim
   const address = await addressOf(target.host, timeoutMs);
   const client = clientMaterial(material);
   return new Promise<TlsHandshake>((resolve, reject) => {
-    const socket = connect({
+    const socket = tls().connect({
       host: address,
       port: target.port,
-      ...(isIP(target.host) ? {} : { servername: target.host }),
+      ...(net().isIP(target.host) ? {} : { servername: target.host }),
       ca: material.ca,
       cert: client.cert,
       key: client.key,
@@ -145,7 +150,7 @@ export async function probeTls(target: BrokerAddress, material: TlsMaterial, tim
     socket.once('secureConnect', () => {
       clearTimeout(timer);
       const cert = socket.getPeerCertificate();
-      const identity = checkServerIdentity(target.host, cert);
+      const identity = tls().checkServerIdentity(target.host, cert);
       const result: TlsHandshake = {
         protocol: socket.getProtocol(),
         subject: names(cert.subject),

@@ -1,6 +1,10 @@
 /** Reading certificate and key material from files or inline PEM, with errors that name the fix. */
-import { X509Certificate } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import type { X509Certificate } from 'node:crypto';
+
+/** Loaded on first use: a function without TLS never needs them. */
+const crypto = () => process.getBuiltinModule('node:crypto');
+const fs = () => process.getBuiltinModule('node:fs/promises');
+
 import type { PemSource } from '../config/load.js';
 import type { CertificateProblem } from '../errors/errors.js';
 
@@ -29,7 +33,7 @@ export async function readSource(source: PemSource): Promise<ReadResult> {
   if (source.kind === 'inline') return { ok: true, text: source.pem.reveal() };
   const label = LABELS[source.variable] ?? source.variable;
   try {
-    return { ok: true, text: await readFile(source.path, 'utf8') };
+    return { ok: true, text: await fs().readFile(source.path, 'utf8') };
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') {
@@ -105,7 +109,7 @@ export function parseCertificates(source: PemSource, text: string): Certificates
   const certificates: X509Certificate[] = [];
   for (const [index, block] of blocks.entries()) {
     try {
-      certificates.push(new X509Certificate(block.text));
+      certificates.push(new (crypto().X509Certificate)(block.text));
     } catch {
       return problem(
         source,

@@ -3,7 +3,6 @@
  * the material itself, so a certificate rotated in place (new file content, new secret value) is
  * checked again without a redeploy; so is one whose expiry has passed since the last check.
  */
-import { createHash } from 'node:crypto';
 import type { SslSettings } from '../config/load.js';
 import { type CertificateReport, type ValidateOptions, validateCertificates } from './certificates.js';
 import { readSource } from './sources.js';
@@ -15,7 +14,7 @@ export interface ValidationResult {
 }
 
 async function fingerprint(ssl: SslSettings): Promise<string> {
-  const hash = createHash('sha256');
+  const hash = process.getBuiltinModule('node:crypto').createHash('sha256');
   for (const source of [ssl.ca, ssl.certificate, ssl.key]) {
     if (!source) {
       hash.update('\0none\0');
