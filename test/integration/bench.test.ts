@@ -50,7 +50,13 @@ describe('npm run bench', () => {
     const lines = run.stdout.split('\n');
     const shapes = unavailable ? ['full'] : ['512 MB', 'full'];
     for (const shape of shapes) {
-      for (const client of ['lambda-kafka', 'raw binding', 'KafkaJS', '@platformatic/kafka']) {
+      for (const client of [
+        'lambda-kafka',
+        'lambda-kafka, KAFKA_PRODUCE_LINGER_MS=5',
+        'raw binding',
+        'KafkaJS',
+        '@platformatic/kafka',
+      ]) {
         const row = lines.find((line) => line.startsWith(`| ${shape} | ${client} |`));
         expect(row, `${shape} ${client}\n${run.stdout}`).toBeDefined();
         // cold, warm p50, warm p99, CPU per invocation, 500/inv msg/s and CPU, peak RSS: all measured.
