@@ -14,8 +14,10 @@ say() { printf '[setup] %s\n' "$*"; }
 die() { printf '[setup] error: %s\n' "$*" >&2; exit 1; }
 
 # --- toolchain -------------------------------------------------------------------------
-node_major="$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null)" || die "Node.js is not installed: install Node.js 20 or newer."
-(( node_major >= 20 )) || die "Node.js $(node -v) is too old: the tools need Node.js 20 or newer (the functions themselves run on the Lambda runtime's own Node, nodejs22.x by default)."
+node_major="$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null)" || die "Node.js is not installed: install Node.js 20.16 or newer."
+# process.getBuiltinModule() (the bundles take Node's built-ins with it) came in 20.16 and 22.3.
+node -e 'process.exit(typeof process.getBuiltinModule === "function" ? 0 : 1)' \
+  || die "Node.js $(node -v) is too old: the tools need Node.js 20.16 or newer (the functions themselves run on the Lambda runtime's own Node, nodejs22.x by default)."
 command -v java >/dev/null || die "java is not installed: the local Kafka broker needs Java 17+ (apt-get install openjdk-17-jre-headless)."
 command -v mvn >/dev/null || die "mvn is not installed: the Kafka jars are resolved from Maven Central (apt-get install maven)."
 command -v openssl >/dev/null || die "openssl is not installed: it generates the local broker's test certificates."
