@@ -215,8 +215,8 @@ export class ManagedProducer {
    * Has librdkafka ask for the idempotent producer's id now. It asks when a metadata response comes
    * in; when no broker connection was up at the first one (a new client's, answered by the bootstrap
    * broker), it tries again only on a 500 ms timer (rdkafka_idempotence.c), and the first message
-   * waits for it: in 2 of 15 cold starts of the raw binding here. A brokers-only metadata request,
-   * once connected, has it ask at once; it runs beside the rest of the start, bounded by `timeoutMs`.
+   * waits for it: in 2 of 15 cold starts of the raw binding here. A metadata request for `topic`, once
+   * connected, has it ask at once; it runs beside the rest of the start, bounded by `timeoutMs`.
    */
   askForProducerId(topic: string, timeoutMs: number): void {
     void this.metadata('asking for a producer id', timeoutMs, { topic, allTopics: false }).catch(() => {});
@@ -311,32 +311,33 @@ export class ManagedProducer {
       }
       return true;
     };
-    let watching = false;
     const pendingTopics = () => [...new Set(records.flatMap((r, i) => (results[i] === undefined ? [r.topic] : [])))];
-    const watchOnce = () => {
-      if (!watching) watch.start(deadline, pendingTopics, finish);
-      watching = true;
-    };
-    try {
-      let ended: 'delivered' | GiveUp | undefined;
-      while (!queueRest()) {
-        if (this.#flushEachSend) this.#sendQueuedNow();
-        watchOnce();
-        const freed = new Promise<undefined>((resolve) => {
+    const roomOrEnd = () =>
+      Promise.race([
+        new Promise<undefined>((resolve) => {
           room = () => {
             room = undefined;
             resolve(undefined);
           };
-        });
-        ended = await Promise.race([freed, outcome]);
-        if (ended !== undefined) break;
-      }
-      if (ended === undefined && waiting > 0) {
+        }),
+        outcome,
+      ]);
+    try {
+      let queued = queueRest();
+      let ended: 'delivered' | GiveUp | undefined;
+      if (waiting > 0) {
+        watch.start(deadline, pendingTopics, finish);
+        // With a linger, what is queued goes out now rather than after it, and again after each wait for room.
         if (this.#flushEachSend) this.#sendQueuedNow();
-        watchOnce();
-        ended = await outcome;
+        while (!queued) {
+          ended = await roomOrEnd();
+          if (ended !== undefined) break;
+          queued = queueRest();
+          if (this.#flushEachSend) this.#sendQueuedNow();
+        }
+        if (ended === undefined && waiting > 0) ended = await outcome;
+        watch.stop();
       }
-      watch.stop();
       if (ended !== undefined && ended !== 'delivered') {
         for (; next < records.length; next++) {
           const topic = (records[next] as ProducerRecord).topic;

@@ -19,16 +19,15 @@ import { type Resolved, rejectsCredentials, resolveReferences, SecretFetchError 
 import { type Classification, classifyKafkaError } from '../errors/classify.js';
 import { ConfigError, causeLine, KafkaOperationError, RetryError } from '../errors/errors.js';
 import { ClientRecorders } from '../observability/client-log.js';
-import { EmfWriter, metricsDisabled } from '../observability/emf.js';
 import type { Log } from '../observability/log.js';
 import { createLogger, DEFAULT_SERVICE_NAME, logTo, redactedLog } from '../observability/logger.js';
 import {
   type CountName,
-  DEFAULT_NAMESPACE,
   INIT_STAGES,
   type InitStage,
   KafkaMetrics,
   METRIC_NAMES,
+  metricsOutput,
 } from '../observability/metrics.js';
 import { Redactor } from '../observability/redact.js';
 import { CircuitBreaker } from '../retry/breaker.js';
@@ -39,7 +38,7 @@ import { GroupObserver, type Partition } from './group.js';
 import { buildHealthStatus, type HealthStatus } from './health.js';
 import { Invocation, type InvocationContext } from './invocation.js';
 import { type ProbeResult, probeCluster } from './probe.js';
-import { closeClients } from './shutdown.js';
+import { closeClients, endOnSigterm } from './shutdown.js';
 import { Stage } from './stage.js';
 import {
   type AdminClients,
@@ -163,25 +162,9 @@ export class KafkaInitializer {
     );
     this.#calls = new NativeCalls(this.#log);
     this.metrics = new KafkaMetrics(
-      options.emitMetrics === false
-        ? undefined
-        : (options.metrics ??
-            new EmfWriter({
-              namespace: options.namespace ?? this.#env.POWERTOOLS_METRICS_NAMESPACE ?? DEFAULT_NAMESPACE,
-              serviceName,
-              disabled: metricsDisabled(this.#env),
-            })),
+      metricsOutput({ ...options, emit: options.emitMetrics !== false, serviceName, env: this.#env }),
     );
-    if (options.handleSigterm !== false) {
-      process.once('SIGTERM', () => {
-        // Not process.exit(): Node then waits for libuv's pool threads, and the runtime client holds
-        // one, blocked fetching the next invocation, until Lambda's SIGKILL 500 ms later. So once
-        // the clients are flushed and closed (or the budget is up), the process ends itself now.
-        const end = () => process.kill(process.pid, 'SIGKILL');
-        setTimeout(end, this.#shutdownTimeoutMs).unref();
-        void this.shutdown('SIGTERM').finally(end);
-      });
-    }
+    if (options.handleSigterm !== false) endOnSigterm(() => this.shutdown('SIGTERM'), this.#shutdownTimeoutMs);
   }
 
   #stage<T>(name: InitStage): Stage<T> {
@@ -244,15 +227,20 @@ export class KafkaInitializer {
    * flushes its metrics once, and remembers when, to measure the next pause.
    */
   async end(invocation: Invocation): Promise<void> {
-    if (!this.#calls.idle()) await this.#settle(invocation);
-    this.#ended();
+    await this.#finish(invocation);
   }
 
-  async #settle(invocation: Invocation): Promise<void> {
-    if (!(await this.#calls.settled(invocation.deadline.remainingMs() + invocation.marginMs / 2)))
-      this.#log.warn('Native calls still running at the end of the invocation', {
-        calls: this.#calls.inFlight(),
-      });
+  /** end(), with a promise only when native calls are left to wait for (rarely). */
+  #finish(invocation: Invocation): Promise<void> | undefined {
+    if (this.#calls.idle()) {
+      this.#ended();
+      return undefined;
+    }
+    return this.#calls.settled(invocation.deadline.remainingMs() + invocation.marginMs / 2).then((settled) => {
+      if (!settled)
+        this.#log.warn('Native calls still running at the end of the invocation', { calls: this.#calls.inFlight() });
+      this.#ended();
+    });
   }
 
   #ended(): void {
@@ -280,9 +268,8 @@ export class KafkaInitializer {
         this.logFailure(error);
         throw error;
       } finally {
-        // end(), without its own promise when no native call is left to wait for (the usual case).
-        if (!this.#calls.idle()) await this.#settle(invocation);
-        this.#ended();
+        const settling = this.#finish(invocation);
+        if (settling) await settling;
       }
     };
   }

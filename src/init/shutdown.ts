@@ -34,3 +34,16 @@ export async function closeClients(clients: OpenClients, budgetMs: number, log: 
     producer && bounded('the producer', () => producer.close(closeMs), closeMs, log),
   ]);
 }
+
+/**
+ * On SIGTERM, runs `shutdown` and then ends the process, at the latest after `budgetMs`. Not
+ * process.exit(): Node then waits for libuv's pool threads, and the runtime client holds one,
+ * blocked fetching the next invocation, until Lambda's SIGKILL 500 ms later.
+ */
+export function endOnSigterm(shutdown: () => Promise<void>, budgetMs: number): void {
+  process.once('SIGTERM', () => {
+    const end = () => process.kill(process.pid, 'SIGKILL');
+    setTimeout(end, budgetMs).unref();
+    void shutdown().finally(end);
+  });
+}

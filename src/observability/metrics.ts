@@ -7,7 +7,8 @@
  */
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import type { MetricUnit } from '@aws-lambda-powertools/metrics/types';
-import { type EmfUnit, type EmfValue, EmfWriter } from './emf.js';
+import type { Environment } from '../config/load.js';
+import { type EmfUnit, type EmfValue, EmfWriter, metricsDisabled } from './emf.js';
 
 /** Every metric name the library emits. */
 export const METRIC_NAMES = {
@@ -89,4 +90,26 @@ export class KafkaMetrics {
     }
     this.#invocation.clear();
   }
+}
+
+/**
+ * Where a KafkaInitializer's metrics go: nowhere for a command-line tool (`emit` false), into the
+ * function's own Powertools Metrics when it passes one, else the library's own EMF documents.
+ */
+export function metricsOutput(options: {
+  emit: boolean;
+  metrics?: Metrics;
+  namespace?: string;
+  serviceName: string;
+  env: Environment;
+}): EmfWriter | Metrics | undefined {
+  if (!options.emit) return undefined;
+  return (
+    options.metrics ??
+    new EmfWriter({
+      namespace: options.namespace ?? options.env.POWERTOOLS_METRICS_NAMESPACE ?? DEFAULT_NAMESPACE,
+      serviceName: options.serviceName,
+      disabled: metricsDisabled(options.env),
+    })
+  );
 }
