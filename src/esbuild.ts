@@ -58,9 +58,10 @@ const BUILTIN = new RegExp(`^(node:.+|${builtinModules.map((name) => name.replac
 /**
  * A built-in module loaded when one of its exports is first read, not when it is imported (a
  * bundled library may import one it only uses on a rare path: Powertools' Logger loads node:crypto
- * for log sampling). esbuild's import of a CommonJS module copies its own keys onto an object whose
- * prototype is the module's: this proxy has none, and is its own prototype, so each read falls
- * through to it and it loads the module then.
+ * for log sampling). For `import` statements only: esbuild's interop copies a CommonJS module's own
+ * keys onto an object whose prototype is the module; this proxy has none and is its own prototype,
+ * so each named export read falls through to it and loads the module then. What `require()` gets,
+ * and a built-in that is itself a function (node:events, node:stream, node:assert…), is the module.
  */
 const LAZY_BUILTIN = `((id) => {
   let loaded;
@@ -76,25 +77,32 @@ const LAZY_BUILTIN = `((id) => {
 })`;
 
 /**
- * Node's built-in modules taken with process.getBuiltinModule() (Node 20.16 / 22.3), each when first
- * used, instead of ESM imports. An ESM import of a built-in builds a facade that reads every export,
- * which runs the lazy getters behind them: `node:util` loaded util/colors, util/diff and
- * TextDecoder's encoding module. Importing the produce bundle took about 50 ms of CPU at Node 22 on
- * a full core, 33 ms this way; a 128 MB function has 7 % of a core, so that is about 240 ms of
- * every cold start.
+ * Node's built-in modules taken with process.getBuiltinModule() (Node 20.16 / 22.3) instead of ESM
+ * imports, those imported by `import` statements each when first used. An ESM import of a built-in
+ * builds a facade that reads every export, which runs the lazy getters behind them: `node:util`
+ * loaded util/colors, util/diff and TextDecoder's encoding module. Importing the produce bundle took
+ * about 50 ms of CPU at Node 22 on a full core, 33 ms this way; a 128 MB function has 7 % of a core,
+ * so that is about 240 ms of every cold start. One caveat of the lazy form: enumerating an imported
+ * built-in's namespace (`Object.keys(fs)` after `import * as fs`) finds no export.
  */
 export const builtinsWithoutFacades: Plugin = {
   name: 'builtins-without-esm-facades',
   setup(build) {
-    build.onResolve({ filter: BUILTIN }, (args) =>
-      args.kind === 'import-statement' || args.kind === 'require-call' || args.kind === 'dynamic-import'
-        ? { path: args.path.startsWith('node:') ? args.path : `node:${args.path}`, namespace: 'node-builtin' }
-        : undefined,
-    );
+    build.onResolve({ filter: BUILTIN }, (args) => {
+      const path = args.path.startsWith('node:') ? args.path : `node:${args.path}`;
+      if (args.kind === 'import-statement') return { path, namespace: 'node-builtin-lazy' };
+      if (args.kind === 'require-call' || args.kind === 'dynamic-import') return { path, namespace: 'node-builtin' };
+      return undefined;
+    });
     build.onLoad({ filter: /.*/, namespace: 'node-builtin' }, (args) => ({
-      contents: `module.exports = ${LAZY_BUILTIN}(${JSON.stringify(args.path)});`,
+      contents: `module.exports = process.getBuiltinModule(${JSON.stringify(args.path)});`,
       loader: 'js',
     }));
+    build.onLoad({ filter: /.*/, namespace: 'node-builtin-lazy' }, (args) => {
+      const callable = typeof process.getBuiltinModule(args.path) === 'function';
+      const take = callable ? 'process.getBuiltinModule' : LAZY_BUILTIN;
+      return { contents: `module.exports = ${take}(${JSON.stringify(args.path)});`, loader: 'js' };
+    });
   },
 };
 

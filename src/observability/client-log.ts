@@ -30,8 +30,9 @@ const SUPPRESSED = /(\d+) identical error\(s\) suppressed/;
 /**
  * librdkafka's warnings of a wait it retries on its own and that is normal for a moment: a broker
  * asks the controllers for a block of producer ids at its first InitProducerId after a start, and
- * answers COORDINATOR_LOAD_IN_PROGRESS until it has one. Forwarded at INFO; a wait that lasts is
- * reported by the send it holds up (DeliveryWatch: PRODUCER_ID_UNAVAILABLE).
+ * answers COORDINATOR_LOAD_IN_PROGRESS once, until it has one. The first is forwarded at INFO; the
+ * same line again (500 ms later: the controllers do not answer) is a WARN, and the send it holds up
+ * reports it (DeliveryWatch: PRODUCER_ID_UNAVAILABLE).
  */
 const RETRIED_ON_ITS_OWN =
   /Failed to acquire (?:idempotence|transactional) PID from broker .*Coordinator load in progress: retrying/;
@@ -107,7 +108,7 @@ export class ClientLogRecorder {
     const logged =
       level === 'error' && (!cause || cause.kind === 'transient')
         ? 'warn'
-        : level === 'warn' && RETRIED_ON_ITS_OWN.test(message)
+        : level === 'warn' && !repeat && RETRIED_ON_ITS_OWN.test(message)
           ? 'info'
           : level;
     this.#log()[logged](forwarded, { client: this.#client, ...(extra?.fac && { facility: extra.fac }) });

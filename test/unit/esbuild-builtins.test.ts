@@ -11,19 +11,29 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const ENTRY = `
 import { randomInt, X509Certificate } from 'node:crypto';
+import EventEmitter from 'node:events';
 import { inspect } from 'node:util';
 import * as path from 'path';
+import { fsExports } from './dep.cjs';
 const loaded = () => process.moduleLoadList.filter((m) => m === 'NativeModule crypto').length;
 export const before = loaded();
+class Emitter extends EventEmitter {}
 export function use() {
-  return { n: randomInt(0, 1), cert: typeof X509Certificate, text: inspect({ a: 1 }), sep: path.sep, after: loaded() };
+  const emitter = new Emitter();
+  let heard = false;
+  emitter.on('x', () => { heard = true; });
+  emitter.emit('x');
+  return { n: randomInt(0, 1), cert: typeof X509Certificate, text: inspect({ a: 1 }), sep: path.sep, heard, fsExports: fsExports > 10, after: loaded() };
 }
 `;
+/** A CommonJS dependency that require()s a built-in and enumerates it (graceful-fs does). */
+const DEP = `const fs = require('fs'); exports.fsExports = Object.keys(fs).length;`;
 
 describe('bundleFunction', () => {
-  it("imports no built-in as an ES module, loads one only when it is used, and gives the module's values", async () => {
+  it("imports no built-in as an ES module, loads an imported one only when it is used, and gives each module's values (a class to extend, a module to enumerate)", async () => {
     // Prepare
     writeFileSync(join(dir, 'entry.ts'), ENTRY);
+    writeFileSync(join(dir, 'dep.cjs'), DEP);
     const out = await bundleFunction({ entry: join(dir, 'entry.ts'), outdir: join(dir, 'out'), minify: false });
 
     // Act
@@ -38,7 +48,16 @@ describe('bundleFunction', () => {
     );
 
     // Assess
-    expect(readFileSync(out, 'utf8')).not.toMatch(/from\s*["'](node:)?(crypto|util|path)["']/);
-    expect(JSON.parse(printed)).toEqual({ before: 0, n: 0, cert: 'function', text: '{ a: 1 }', sep: '/', after: 1 });
+    expect(readFileSync(out, 'utf8')).not.toMatch(/from\s*["'](node:)?(crypto|events|util|path|fs)["']/);
+    expect(JSON.parse(printed)).toEqual({
+      before: 0,
+      n: 0,
+      cert: 'function',
+      text: '{ a: 1 }',
+      sep: '/',
+      heard: true,
+      fsExports: true,
+      after: 1,
+    });
   });
 });

@@ -224,29 +224,40 @@ describe('ClientLogRecorder', () => {
     expect(forwarded).toHaveLength(3);
   });
 
-  it("forwards librdkafka's retries of a broker's first producer id at INFO, and keeps them for the stall check", () => {
+  it("forwards librdkafka's retry of a broker's first producer id at INFO, the same retry again at WARN, and keeps them for the stall check", () => {
     // Prepare
+    vi.useFakeTimers({ now: 0 });
     const levels: string[] = [];
-    const at = (level: string) => (m: string) => levels.push(`${level} ${m.slice(0, 32)}`);
+    const at = (level: string) => (m: string) => levels.push(`${level} ${m.slice(-24)}`);
     const r = new ClientLogRecorder('producer', {
       debug: at('DEBUG'),
       info: at('INFO'),
       warn: at('WARN'),
       error: at('ERROR'),
     });
+    const loading =
+      'Failed to acquire idempotence PID from broker b:9092/1: Broker: Coordinator load in progress: retrying';
 
-    // Act
-    r.warn(
-      'Failed to acquire idempotence PID from broker sasl_ssl://127.0.0.1:22094/1: Broker: Coordinator load in progress: retrying',
-      { fac: 'GETPID' },
-    );
+    // Act: once (a broker's first request after its start), another error, then the first again and again
+    r.warn(loading, { fac: 'GETPID' });
     r.warn('Failed to acquire idempotence PID from broker b:9092/1: Broker: Cluster authorization failed', {
       fac: 'GETPID',
     });
+    vi.advanceTimersByTime(6000);
+    for (let i = 0; i < 3; i++) {
+      r.warn(loading, { fac: 'GETPID' });
+      vi.advanceTimersByTime(500);
+    }
+    vi.useRealTimers();
 
     // Assess
-    expect(levels).toEqual(['INFO Failed to acquire idempotence PI', 'WARN Failed to acquire idempotence PI']);
-    expect(r.recent()).toHaveLength(2);
+    expect(levels).toEqual([
+      'INFO ad in progress: retrying',
+      'WARN ter authorization failed',
+      'INFO ad in progress: retrying',
+      'WARN tical line(s) before it)',
+    ]);
+    expect(r.recent()).toHaveLength(3);
   });
 
   it('forwards a broker going away at WARN, and a setting to fix at ERROR', () => {
