@@ -38,11 +38,13 @@ const streamWrite = process.stdout.write;
 
 /**
  * One line to stdout with one write(2), around process.stdout's stream machinery (as much CPU again
- * as the document itself). Lambda's stdout is a pipe Node writes synchronously, so nothing the
- * stream holds can be overtaken; what the pipe does not take (EAGAIN, a short write) the stream does.
+ * as the document itself). Node tries a pipe write at once but queues what the pipe does not take
+ * (a full pipe: the reader is slow), and a direct write would then overtake the queued bytes and
+ * land inside another line (a logger's). So the direct write is only for a stream holding nothing;
+ * otherwise, and for what the pipe does not take (EAGAIN, a short write), the stream writes it, in order.
  */
 function writeStdout(line: string): void {
-  if (process.stdout.write !== streamWrite) {
+  if (process.stdout.write !== streamWrite || process.stdout.writableLength > 0) {
     process.stdout.write(line);
     return;
   }
@@ -51,7 +53,7 @@ function writeStdout(line: string): void {
   try {
     written = writeSync(1, bytes);
   } catch {
-    // EAGAIN from a pipe set non-blocking, or a closed stdout: the stream deals with it.
+    // EAGAIN from the non-blocking pipe, or a closed stdout: the stream deals with it.
   }
   if (written < bytes.length) process.stdout.write(bytes.subarray(written));
 }

@@ -1,4 +1,8 @@
 import { Metrics } from '@aws-lambda-powertools/metrics';
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { REPO_ROOT } from '../../scripts/kafka/layout.js';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { Secret } from '../../src/config/secret.js';
 import { ClientLogRecorder } from '../../src/observability/client-log.js';
@@ -7,6 +11,7 @@ import { createLogger } from '../../src/observability/logger.js';
 import { KafkaMetrics, METRIC_NAMES } from '../../src/observability/metrics.js';
 import { Redactor } from '../../src/observability/redact.js';
 
+const run = promisify(execFile);
 const KEY = [
   '-----BEGIN PRIVATE KEY-----',
   'MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7',
@@ -25,6 +30,26 @@ beforeEach(() => {
 });
 afterEach(() => {
   vi.restoreAllMocks();
+});
+
+describe('the EMF document on stdout', () => {
+  it('comes after what process.stdout still holds for a slow reader, never inside another line', async () => {
+    const fixture = join(REPO_ROOT, 'test/fixtures/stdout-order.ts');
+    // The reader starts half a second late, so the pipe fills and Node queues most of the first line;
+    // the fixture then blocks its event loop while the reader empties the pipe.
+    const { stdout } = await run('bash', ['-c', `node --import tsx '${fixture}' | (sleep 0.5; cat)`], {
+      cwd: REPO_ROOT,
+      maxBuffer: 4 << 20,
+    });
+    const lines = stdout.trimEnd().split('\n');
+    expect(lines).toHaveLength(3);
+    const parsed = lines.map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(String(parsed[0]?.message)).toHaveLength(300_000);
+    expect(parsed[1]).toMatchObject({ service: 'stdout-order', consumer_init_attempts: 1 });
+    // The case the order matters in happened: part of the first line was still queued in the stream.
+    expect(parsed[2]).toMatchObject({ message: 'after' });
+    expect(Number(parsed[2]?.queued)).toBeGreaterThan(0);
+  });
 });
 
 describe('Redactor', () => {
