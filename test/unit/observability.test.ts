@@ -1,9 +1,9 @@
-import { Metrics } from '@aws-lambda-powertools/metrics';
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { REPO_ROOT } from '../../scripts/kafka/layout.js';
+import { Metrics } from '@aws-lambda-powertools/metrics';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { REPO_ROOT } from '../../scripts/kafka/layout.js';
 import { Secret } from '../../src/config/secret.js';
 import { ClientLogRecorder } from '../../src/observability/client-log.js';
 import { EmfWriter, metricsDisabled } from '../../src/observability/emf.js';
