@@ -125,11 +125,14 @@ function loadPrivateKey(text: string, password: string | undefined, variable: st
     };
   } catch (error) {
     const code = String((error as { code?: string }).code ?? '');
-    if (encrypted && /DECRYPT|BAD_PASSWORD|PASSPHRASE/i.test(`${code} ${(error as Error).message}`)) {
+    if (encrypted) {
+      // A wrong password usually fails the padding check (bad decrypt), but about one time in 256
+      // it decrypts to garbage that fails as DER instead: for an encrypted key both mean the password.
+      const decrypt = /DECRYPT|BAD_PASSWORD|PASSPHRASE/i.test(`${code} ${(error as Error).message}`);
       return {
         ok: false,
-        message: 'Private key cannot be decrypted with KAFKA_SSL_KEY_PASSWORD',
-        fix: 'check KAFKA_SSL_KEY_PASSWORD belongs to this key',
+        message: `Private key cannot be decrypted with KAFKA_SSL_KEY_PASSWORD${decrypt || !code ? '' : ` (${code})`}`,
+        fix: 'check KAFKA_SSL_KEY_PASSWORD belongs to this key, and that the key file is whole',
       };
     }
     return {

@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { createPrivateKey } from 'node:crypto';
 import { copyFileSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -228,6 +229,31 @@ describe('certificate faults', () => {
       expectNoKeyMaterial([message, ...log.lines, JSON.stringify(error)].join('\n'));
     },
   );
+
+  it('a wrong password that decrypts to garbage (about one in 256 passes the padding check) is named as the password', async () => {
+    // Prepare: the first wrong password whose failure is not OpenSSL's bad decrypt
+    const pem = readFileSync(pki.encryptedPkcs8KeyFile, 'utf8');
+    let lucky: { password: string; code: string } | undefined;
+    for (let i = 0; i < 5000 && lucky === undefined; i++) {
+      try {
+        createPrivateKey({ key: pem, format: 'pem', passphrase: `wrong-${i}` });
+      } catch (error) {
+        const code = String((error as { code?: string }).code);
+        if (!/DECRYPT/i.test(code)) lucky = { password: `wrong-${i}`, code };
+      }
+    }
+    expect(lucky).toBeDefined();
+
+    // Act
+    const { error } = await check(
+      sslEnv({ KAFKA_SSL_KEYFILE: pki.encryptedPkcs8KeyFile, KAFKA_SSL_KEY_PASSWORD: lucky?.password ?? '' }),
+    );
+
+    // Assess
+    expect((error as CertificateError).message).toContain(
+      `Private key cannot be decrypted with KAFKA_SSL_KEY_PASSWORD (${lucky?.code})`,
+    );
+  });
 
   it('reports every fault at once', async () => {
     const { error } = await check(
