@@ -33,29 +33,29 @@ export function metricsDisabled(env: Environment): boolean {
   return disabled !== undefined ? isTrue(disabled) : isTrue(env.POWERTOOLS_DEV);
 }
 
-/** process.stdout.write as Node made it: one replaced since (a test, a log shipper) gets the lines. */
-const streamWrite = process.stdout.write;
-
 /**
  * One line to stdout with one write(2), around process.stdout's stream machinery (as much CPU again
  * as the document itself). Node tries a pipe write at once but queues what the pipe does not take
  * (a full pipe: the reader is slow), and a direct write would then overtake the queued bytes and
- * land inside another line (a logger's). So the direct write is only for a stream holding nothing;
- * otherwise, and for what the pipe does not take (EAGAIN, a short write), the stream writes it, in order.
+ * land inside another line (a logger's). So the direct write is only for a stream holding nothing
+ * whose write() is Node's own (one set on the stream itself, by a test or a log shipper, gets the
+ * line); otherwise, and for what the pipe does not take (EAGAIN, a short write), the stream writes
+ * it, in order.
  */
 function writeStdout(line: string): void {
-  if (process.stdout.write !== streamWrite || process.stdout.writableLength > 0) {
-    process.stdout.write(line);
+  const stdout = process.stdout;
+  if (Object.hasOwn(stdout, 'write') || stdout.writableLength > 0) {
+    stdout.write(line);
     return;
   }
-  const bytes = Buffer.from(line);
   let written = 0;
   try {
-    written = writeSync(1, bytes);
+    written = writeSync(1, line);
   } catch {
     // EAGAIN from the non-blocking pipe, or a closed stdout: the stream deals with it.
   }
-  if (written < bytes.length) process.stdout.write(bytes.subarray(written));
+  if (written === 0) stdout.write(line);
+  else if (written < Buffer.byteLength(line)) stdout.write(Buffer.from(line).subarray(written));
 }
 
 export class EmfWriter {

@@ -50,6 +50,22 @@ describe('the EMF document on stdout', () => {
     expect(parsed[2]).toMatchObject({ message: 'after' });
     expect(Number(parsed[2]?.queued)).toBeGreaterThan(0);
   });
+
+  it('goes to a process.stdout.write set before the library was loaded (a log shipper), not around it', async () => {
+    const script = [
+      'const lines = []; process.stdout.write = (chunk) => { lines.push(String(chunk)); return true; };',
+      "const { EmfWriter } = await import('./src/observability/emf.ts');",
+      "new EmfWriter({ namespace: 'Shipped', serviceName: 'shipper' }).publish(new Map([['m', { unit: 'Count', value: 2 }]]));",
+      'process.stderr.write(JSON.stringify(lines));',
+    ].join('\n');
+    const { stdout, stderr } = await run('node', ['--import', 'tsx', '--input-type=module', '-e', script], {
+      cwd: REPO_ROOT,
+    });
+    expect(stdout).toBe('');
+    const lines = JSON.parse(stderr) as string[];
+    expect(lines).toHaveLength(1);
+    expect(JSON.parse(lines[0] as string)).toMatchObject({ service: 'shipper', m: 2 });
+  });
 });
 
 describe('Redactor', () => {
