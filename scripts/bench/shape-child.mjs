@@ -7,7 +7,8 @@
  *   node shape-child.mjs <lambda-kafka|raw|kafkajs|platformatic> <shape|fit-produce|fit-drain> '<options JSON>'
  *
  * shape:       first message → {"type":"acknowledged"} (the parent times the cold start to it), then
- *              warm-up and timed 1-message sends, then untimed + timed batches.
+ *              warm-up and timed 1-message sends, then untimed + timed batches, then `steadyWarmUp`
+ *              more untimed 1-message sends and `warm` timed again (JIT-compiled code by then).
  * fit-produce: one 1-message send (connecting), then one of `fitMessages`, timed.
  * fit-drain:   reads `drainMessages` with a fresh group.
  * Every task ends with {"type":"result", …, "vmHwmBytes"}; a failure with {"type":"error"} and exit code 1.
@@ -56,8 +57,12 @@ async function shape(producer) {
     for (let i = 0; i < options.batches; i++) await producer.send(batch);
   });
   const messages = options.batches * options.batchSize;
+  for (let i = 0; i < options.steadyWarmUp; i++) await producer.send(one);
+  const steadyMs = [];
+  for (let i = 0; i < options.warm; i++) steadyMs.push(await timed(() => producer.send(one)));
   return {
     warmMs,
+    steadyMs,
     warmCpuMicros,
     batchMessagesPerSecond: messages / (batchMs / 1000),
     batchCpuMicrosPerMessage: cpuMicrosSince(batchCpu) / messages,

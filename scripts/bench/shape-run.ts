@@ -20,6 +20,8 @@ export type ShapeTask = 'shape' | 'fit-produce' | 'fit-drain';
 export interface ChildResult {
   vmHwmBytes?: number;
   warmMs?: number[];
+  /** The same 1-message sends timed again after the batches and many more untimed ones. */
+  steadyMs?: number[];
   warmCpuMicros?: number;
   batchMessagesPerSecond?: number;
   batchCpuMicrosPerMessage?: number;

@@ -45,6 +45,8 @@ interface Figures {
   cold: number;
   p50: number;
   p99: number;
+  /** Warm p50 once many more invocations have run (the JIT's optimised code). */
+  steadyP50: number;
   cpuPerInvocation: number;
   batchRate: number;
   batchCpu: number;
@@ -59,6 +61,7 @@ function figures(outcomes: readonly ChildOutcome[]): Figures {
     cold: pick((r) => r.coldMs),
     p50: pick((r) => (r.warmMs ? median(r.warmMs) : undefined)),
     p99: pick((r) => (r.warmMs ? quantile(r.warmMs, 0.99) : undefined)),
+    steadyP50: pick((r) => (r.steadyMs?.length ? median(r.steadyMs) : undefined)),
     cpuPerInvocation: pick((r) => r.warmCpuMicros),
     batchRate: pick((r) => r.batchMessagesPerSecond),
     batchCpu: pick((r) => r.batchCpuMicrosPerMessage),
@@ -101,6 +104,7 @@ const SHAPE_HEADER = [
   'cold ms ↓',
   'warm p50 ms ↓',
   'warm p99 ms ↓',
+  'later p50 ms ↓',
   'CPU µs / 1-msg invocation ↓',
   '500/inv msg/s ↑',
   '500/inv CPU µs/msg ↓',
@@ -120,6 +124,7 @@ export function renderShapeTable(shape: ShapeSamples): string {
       cell(outcomes, f.cold),
       cell(outcomes, f.p50),
       cell(outcomes, f.p99),
+      cell(outcomes, f.steadyP50),
       cell(outcomes, f.cpuPerInvocation),
       cell(outcomes, f.batchRate),
       cell(outcomes, f.batchCpu),
@@ -134,6 +139,7 @@ export function renderShapeTable(shape: ShapeSamples): string {
 const RATIO_MEASURES: readonly { name: string; pick: (f: Figures) => number }[] = [
   { name: 'cold ms ↓', pick: (f) => f.cold },
   { name: 'warm p50 ms ↓', pick: (f) => f.p50 },
+  { name: 'later p50 ms ↓', pick: (f) => f.steadyP50 },
   { name: 'CPU µs / 1-msg invocation ↓', pick: (f) => f.cpuPerInvocation },
   { name: '500/inv msg/s ↑', pick: (f) => f.batchRate },
 ];

@@ -107,6 +107,7 @@ describe("a shape's table", () => {
     coldMs,
     result: {
       warmMs: [1, 2, 3],
+      steadyMs: [0.5, 1.5, 1, 4],
       warmCpuMicros: 300,
       batchMessagesPerSecond: 10_000,
       batchCpuMicrosPerMessage: 20,
@@ -140,10 +141,12 @@ describe("a shape's table", () => {
 
     const rows = renderShapeTable(shape).split('\n').slice(2);
 
-    expect(rows[0]).toBe('| 128 MB | lambda-kafka | 200 | 2.00 | 3.00 | 300 | 10.0k | 20.0 | 64.0 | 0 | 1 of 10 |');
+    expect(rows[0]).toBe(
+      '| 128 MB | lambda-kafka | 200 | 2.00 | 3.00 | 1.25 | 300 | 10.0k | 20.0 | 64.0 | 0 | 1 of 10 |',
+    );
     expect(rows[2]).toMatch(/^\| 128 MB \| raw binding \| 200 \(2\/3 rounds\) \| .* \| 64\.0 † \| 1 of 3 \|/);
     expect(rows[4]).toBe(
-      '| 128 MB | @platformatic/kafka | failed | failed | failed | failed | failed | failed | 128 † | 3 of 3 | 0 of 0 |',
+      '| 128 MB | @platformatic/kafka | failed | failed | failed | failed | failed | failed | failed | 128 † | 3 of 3 | 0 of 0 |',
     );
   });
 });
