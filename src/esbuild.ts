@@ -11,15 +11,33 @@
  *   checkImport(task, 'dist/index.mjs');                 // loads as Lambda will, or throws why
  *
  * The binding copied is the one installed: its `.node` file only loads in the Node major it was
- * built for, and on Lambda only if it needs no library Lambda lacks (the prebuilt binary from
- * GitHub does not). esbuild is a peer dependency: this module is for build time.
+ * built for, and on Lambda only if it is built for the function's architecture, for glibc, and
+ * needs no library Lambda lacks (the prebuilt binary from GitHub does not). copyBinding() checks
+ * what it copied against the function's target (binding-check.ts) and refuses a misfit, naming it.
+ * esbuild is a peer dependency: this module is for build time.
  */
 
 import { execFileSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { builtinModules, createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import type { BuildOptions, Plugin } from 'esbuild';
+import { assertBindingFits, type BindingTarget } from './binding-check.js';
+
+export {
+  assertBindingFits,
+  BindingMismatchError,
+  type BindingProblem,
+  type BindingTarget,
+  bindingProblems,
+  type LambdaArchitecture,
+  type NativeFileInfo,
+  NODE_MODULE_VERSIONS,
+  readNativeFile,
+} from './binding-check.js';
+
+/** What copyBinding() checks against unless told: Lambda's default architecture and nodejs22.x. */
+export const DEFAULT_TARGET: BindingTarget = { architecture: 'x86_64', nodeMajor: 22 };
 
 export const BINDING_PACKAGE = '@confluentinc/kafka-javascript';
 
@@ -159,9 +177,17 @@ export function copyModule(
 
 /**
  * Copies the installed binding (and `bindings`, `file-uri-to-path`, which load it) into
- * `<taskDir>/node_modules`, resolved from `projectDir` (default: the current directory).
+ * `<taskDir>/node_modules`, resolved from `projectDir` (default: the current directory), and checks
+ * the copy against `target` — the function's architecture and Node major (default x86_64, Node 22)
+ * — throwing BindingMismatchError, with what was found and what to run instead, when it would not
+ * load there (the copy is removed then). `null` copies without checking: a binding for this machine,
+ * to run the task here.
  */
-export function copyBinding(taskDir: string, projectDir = process.cwd()): string[] {
+export function copyBinding(
+  taskDir: string,
+  projectDir = process.cwd(),
+  target: BindingTarget | null = DEFAULT_TARGET,
+): string[] {
   const require = createRequire(join(resolve(projectDir), 'package.json'));
   const copied: string[] = [];
   const root = (name: string, base?: string) => {
@@ -178,6 +204,15 @@ export function copyBinding(taskDir: string, projectDir = process.cwd()): string
     const from = name === BINDING_PACKAGE ? binding : root(name, binding);
     copyModule(name, from, join(taskDir, 'node_modules', name));
     copied.push(name);
+  }
+  if (target !== null) {
+    const copy = join(taskDir, 'node_modules', BINDING_PACKAGE);
+    try {
+      assertBindingFits(copy, target, binding);
+    } catch (error) {
+      rmSync(copy, { recursive: true, force: true });
+      throw error;
+    }
   }
   return copied;
 }

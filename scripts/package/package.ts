@@ -13,7 +13,7 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, cpSync, mkdirSync, readdirSync, rmSync, statSync, utimesSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { bundleHandlers, HANDLERS } from '../../esbuild.config.mjs';
-import { checkImport } from '../../src/esbuild.js';
+import { assertBindingFits, BINDING_PACKAGE, checkImport } from '../../src/esbuild.js';
 import { ensureNodeRuntime, type LambdaRuntime, type NodeRuntime } from '../lambda/runtimes.js';
 import { ensureLambdaBinding, type LambdaBinding, NATIVE_DIR } from './binding.js';
 import { PACKAGE_DIR, packageZip } from './layout.js';
@@ -77,6 +77,8 @@ export async function buildPackage(
   cpSync(join(binding.dir, 'node_modules'), join(staged, 'node_modules'), { recursive: true });
 
   const native = assertDeployable(staged, `Lambda ${runtime} (Amazon Linux 2023, x86_64)`);
+  // The check users get from lambda-kafka/esbuild, on the package as staged: architecture, glibc, Node ABI.
+  assertBindingFits(join(staged, 'node_modules', BINDING_PACKAGE), { architecture: 'x86_64', nodeMajor: node.major });
   assertBundlesLoad(staged, node);
 
   const zip = packageZip(runtime);

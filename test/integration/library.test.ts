@@ -148,7 +148,14 @@ export const handler = async (event: Event, context: Context): Promise<Result> =
 const BUILD = `
 import { bundleFunction, checkImport, copyBinding } from 'lambda-kafka/esbuild';
 await bundleFunction({ entry: 'src/handler.ts', outdir: 'task/dist', nodeMajor: Number(process.versions.node.split('.')[0]) });
-console.log(copyBinding('task').join(','));
+// For Lambda (x86_64, Node 22) this machine's source build is refused; to run here, copied unchecked.
+try {
+  copyBinding('task');
+  console.log('not refused');
+} catch (error) {
+  console.log(JSON.stringify({ refused: error.name, message: error.message }));
+}
+console.log(copyBinding('task', undefined, null).join(','));
 checkImport('task', 'dist/index.mjs');
 `;
 
@@ -238,7 +245,7 @@ describe('the packed library in a project of its own', () => {
     // Prepare
     const project = join(scratch, 'project');
     run(join(project, 'node_modules/.bin/tsc'), ['-p', 'tsconfig.json'], project);
-    const copied = run(process.execPath, ['build.mjs'], project).trim();
+    const [refusal, copied] = run(process.execPath, ['build.mjs'], project).trim().split('\n');
     const topic = uniqueName('library');
     await createTopic(topic, 1);
     const lambda = track(
@@ -271,6 +278,18 @@ describe('the packed library in a project of its own', () => {
 
     // Assess
     expect(copied).toBe('@confluentinc/kafka-javascript,bindings,file-uri-to-path');
+    // The repository's binding is built for this machine's Node and links the system's libraries.
+    const { refused, message } = JSON.parse(refusal as string) as { refused: string; message: string };
+    expect(refused).toBe('BindingMismatchError');
+    expect(message).toContain(
+      `is compiled for Node ${process.versions.node.split('.')[0]} (NODE_MODULE_VERSION ${process.versions.modules}); the function's Node 22 needs 127`,
+    );
+    expect(message).toMatch(
+      /build\/deps\/librdkafka\.so\.1 needs .*libssl\.so\.3.*, which Lambda's Node\.js runtimes do not have/,
+    );
+    expect(message).toContain(
+      'npm install @confluentinc/kafka-javascript --target_platform=linux --target_arch=x64 --target_libc=glibc --target=22.0.0',
+    );
     expect(readdirSync(join(project, 'task/node_modules/@confluentinc/kafka-javascript/build/Release'))).toEqual(
       expect.arrayContaining(['confluent-kafka-javascript.node']),
     );
