@@ -2,8 +2,9 @@
 # One set-up step for the README's commands and CI: checks the toolchain, installs the
 # system headers only when the native binding must be built from source, and installs
 # node_modules. With --tests, also what the test suite needs beyond that: cfn-lint, the Lambda
-# package's binding built for each runtime (so that no test competes with a compiler), and AWS's
-# runtime emulator and runtime interface client.
+# package's binding built for each runtime and architecture (so that no test competes with a
+# compiler; arm64 cross-built), QEMU for the arm64 package, and AWS's runtime emulator and runtime
+# interface client.
 # Idempotent: a second run with nothing changed takes a few seconds.
 set -euo pipefail
 for_tests=false
@@ -90,6 +91,18 @@ fi
 # come with the -dev packages above); cached in .build/binding/.
 if ! gcc -print-file-name=libzstd.a | grep -q /; then
   can_apt && apt_install libssl-dev zlib1g-dev libzstd-dev
+fi
+# arm64 (Graviton) packages are cross-built here: Debian's cross compilers, the arm64 static archives
+# and runtime libraries through multiarch, and QEMU's user-mode emulator to run the arm64 node.
+if ! command -v aarch64-linux-gnu-g++ >/dev/null || ! command -v qemu-aarch64-static >/dev/null \
+  || ! aarch64-linux-gnu-gcc -print-file-name=libzstd.a | grep -q / || ! [ -e /lib/aarch64-linux-gnu/libstdc++.so.6 ]; then
+  can_apt || die "building and running the arm64 package needs gcc-aarch64-linux-gnu g++-aarch64-linux-gnu qemu-user-static and, after dpkg --add-architecture arm64, libssl-dev:arm64 zlib1g-dev:arm64 libzstd-dev:arm64 libc6:arm64 libstdc++6:arm64."
+  if ! dpkg --print-foreign-architectures | grep -qx arm64; then
+    say "dpkg --add-architecture arm64"
+    if [[ $(id -u) == 0 ]]; then dpkg --add-architecture arm64; else sudo -n dpkg --add-architecture arm64; fi
+  fi
+  apt_install gcc-aarch64-linux-gnu g++-aarch64-linux-gnu qemu-user-static \
+    libssl-dev:arm64 zlib1g-dev:arm64 libzstd-dev:arm64 libc6:arm64 libstdc++6:arm64
 fi
 npx --no-install tsx scripts/package/prepare.ts
 

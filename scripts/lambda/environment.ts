@@ -38,6 +38,8 @@ export interface EnvironmentOptions {
    * /var/task/dist/produce/index.mjs. Implies a clean environment.
    */
   root?: string;
+  /** With `root`: the emulator inside it that runs its node (MinimalRoot.emulator, for another architecture). */
+  emulator?: string;
 }
 
 export class LambdaEnvironment {
@@ -81,7 +83,7 @@ export class LambdaEnvironment {
       const chroot = chrootCommand(options.root);
       child = fork('/var/runtime/runtime.mjs', args, {
         execPath: chroot.command,
-        execArgv: [...chroot.args, '/var/lang/bin/node'],
+        execArgv: [...chroot.args, ...(options.emulator ? [options.emulator] : []), '/var/lang/bin/node'],
         env: lambdaEnvironment(options.env ?? {}),
         silent: true,
       });

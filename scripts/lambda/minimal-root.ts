@@ -5,10 +5,17 @@
  * database (Lambda's image has one: os.homedir() reads it, and the AWS SDK calls that when HOME is
  * unset, as it is on Lambda); no CA store, no other library: a package that leans on the build
  * machine fails to load here as it would on Lambda. Entered with chroot (as root) or unshare + chroot (as any user where user namespaces work).
+ *
+ * For another architecture than this machine's (arm64 on x86_64), the libraries are that
+ * architecture's (Debian's multiarch libc6:arm64, libstdc++6:arm64), found by reading what its
+ * `node` needs, and QEMU's static user-mode emulator is copied in to run it (qemu.ts): still only
+ * glibc, libstdc++ and libgcc_s inside, and nothing the emulated program opens comes from outside.
  */
 import { execFileSync } from 'node:child_process';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, realpathSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
+import { readNativeFile } from '../../src/binding-check.js';
+import { hostArchitecture, qemuBinary } from './qemu.js';
 import type { NodeRuntime } from './runtimes.js';
 
 /** Lambda's own LD_LIBRARY_PATH (documented "Defined runtime environment variables"). */
@@ -24,6 +31,38 @@ export interface MinimalRoot {
   taskDir: string;
   /** The system libraries copied in (file names). */
   libraries: string[];
+  /** Inside the root: QEMU's emulator for `node`, when it is built for another architecture. */
+  emulator?: string;
+}
+
+/** Debian's multiarch directories per architecture. */
+const MULTIARCH_DIRS: Record<string, string[]> = {
+  arm64: ['/lib/aarch64-linux-gnu', '/usr/lib/aarch64-linux-gnu'],
+  x86_64: ['/lib/x86_64-linux-gnu', '/usr/lib/x86_64-linux-gnu'],
+};
+
+/**
+ * The shared libraries another architecture's `bin` loads, found the way its loader would in
+ * Debian's multiarch directories, from what each file needs (ldd cannot run a foreign binary).
+ */
+function foreignLibraries(bin: string, architecture: string): string[] {
+  const dirs = MULTIARCH_DIRS[architecture] ?? [];
+  const found = new Map<string, string>();
+  const queue = [bin];
+  for (let file = queue.shift(); file; file = queue.shift()) {
+    for (const name of readNativeFile(file).needed) {
+      if (found.has(name)) continue;
+      const path = dirs.map((dir) => join(dir, name)).find((candidate) => existsSync(candidate));
+      if (!path) {
+        throw new Error(
+          `${basename(bin)} for ${architecture} needs ${name}, which is not in ${dirs.join(' or ')}: apt-get install libc6:${architecture} libstdc++6:${architecture} (after dpkg --add-architecture ${architecture}).`,
+        );
+      }
+      found.set(name, path);
+      queue.push(path);
+    }
+  }
+  return [...found.values()];
 }
 
 /** The shared libraries `bin` loads, as the host's loader resolves them (ldd). */
@@ -39,10 +78,24 @@ export function buildMinimalRoot(dir: string, node: NodeRuntime, zip: string): M
   }
   chmodSync(join(dir, 'tmp'), 0o1777);
   const libraries: string[] = [];
-  for (const library of loadedLibraries(node.bin)) {
+  const foreign = node.architecture !== hostArchitecture();
+  for (const library of foreign ? foreignLibraries(node.bin, node.architecture) : loadedLibraries(node.bin)) {
     // Everything goes into /lib64 (where the x86-64 loader and Amazon Linux keep them).
     copyFileSync(realpathSync(library), join(dir, 'lib64', basename(library)));
     libraries.push(basename(library));
+  }
+  let emulator: string | undefined;
+  if (foreign) {
+    // The program interpreter arm64 binaries name (PT_INTERP), and the emulator that runs them.
+    mkdirSync(join(dir, 'lib'), { recursive: true });
+    for (const loader of libraries.filter((name) => name.startsWith('ld-linux-'))) {
+      copyFileSync(join(dir, 'lib64', loader), join(dir, 'lib', loader));
+    }
+    const qemu = qemuBinary(node.architecture);
+    emulator = `/usr/bin/${basename(qemu)}`;
+    mkdirSync(join(dir, 'usr/bin'), { recursive: true });
+    copyFileSync(qemu, join(dir, emulator));
+    chmodSync(join(dir, emulator), 0o755);
   }
   mkdirSync(join(dir, 'etc'), { recursive: true });
   writeFileSync(
@@ -53,7 +106,14 @@ export function buildMinimalRoot(dir: string, node: NodeRuntime, zip: string): M
   copyFileSync(node.bin, join(dir, 'var/lang/bin/node'));
   chmodSync(join(dir, 'var/lang/bin/node'), 0o755);
   execFileSync('unzip', ['-q', zip, '-d', join(dir, 'var/task')]);
-  return { dir, node: '/var/lang/bin/node', task: '/var/task', taskDir: join(dir, 'var/task'), libraries };
+  return {
+    dir,
+    node: '/var/lang/bin/node',
+    task: '/var/task',
+    taskDir: join(dir, 'var/task'),
+    libraries,
+    ...(emulator && { emulator }),
+  };
 }
 
 /**

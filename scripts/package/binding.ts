@@ -36,7 +36,8 @@ import {
   RUNTIME_FILES as USER_RUNTIME_FILES,
 } from '../../src/esbuild.js';
 import { REPO_ROOT } from '../kafka/layout.js';
-import type { NodeRuntime } from '../lambda/runtimes.js';
+import { emulation } from '../lambda/qemu.js';
+import { type Architecture, type NodeRuntime, nodeArch } from '../lambda/runtimes.js';
 import { BINDINGS_DIR } from './layout.js';
 
 export { BINDING_PACKAGE };
@@ -49,6 +50,54 @@ const LIBRDKAFKA_CONFIGURE = [
   '--disable-curl',
   '--enable-strip',
 ];
+
+/**
+ * The toolchain per architecture. arm64 is cross-built on x86_64 with Debian's cross compilers,
+ * against the arm64 static archives Debian's multiarch packages install (libssl-dev:arm64 …, after
+ * dpkg --add-architecture arm64), and the headers of the arm64 Node build.
+ */
+interface Toolchain {
+  /** The compilers' prefix: '' (the machine's own) or 'aarch64-linux-gnu-'. */
+  prefix: string;
+  /** Debian's package suffix for the static archives: '' or ':arm64'. */
+  multiarch: string;
+  /** Debian packages of the cross compilers, when cross-building. */
+  compilers: string[];
+  /** pkg-config's directory of the target's .pc files, when cross-building. */
+  pkgConfig?: string;
+}
+
+function toolchain(architecture: Architecture): Toolchain {
+  const native = architecture === (process.arch === 'arm64' ? 'arm64' : 'x86_64');
+  if (native) return { prefix: '', multiarch: '', compilers: [] };
+  const triplet = architecture === 'arm64' ? 'aarch64-linux-gnu' : 'x86_64-linux-gnu';
+  const debian = architecture === 'arm64' ? 'arm64' : 'amd64';
+  return {
+    prefix: `${triplet}-`,
+    multiarch: `:${debian}`,
+    compilers: [`gcc-${triplet.replace(/_/g, '-')}`, `g++-${triplet.replace(/_/g, '-')}`],
+    pkgConfig: `/usr/lib/${triplet}/pkgconfig`,
+  };
+}
+
+/** The environment that points librdkafka's configure and node-gyp at the toolchain. */
+function toolchainEnv(tools: Toolchain): NodeJS.ProcessEnv {
+  if (tools.prefix === '') return {};
+  const p = tools.prefix;
+  return {
+    CC: `${p}gcc`,
+    CXX: `${p}g++`,
+    LINK: `${p}g++`,
+    AR: `${p}ar`,
+    LD: `${p}ld`,
+    NM: `${p}nm`,
+    RANLIB: `${p}ranlib`,
+    STRIP: `${p}strip`,
+    OBJDUMP: `${p}objdump`,
+    PKG_CONFIG_PATH: tools.pkgConfig,
+    PKG_CONFIG_LIBDIR: tools.pkgConfig,
+  };
+}
 
 /** The static archives librdkafka links in, and the Debian/Ubuntu package that ships each. */
 const STATIC_ARCHIVES: Record<string, string> = {
@@ -78,6 +127,7 @@ export interface LambdaBinding {
   dir: string;
   version: string;
   nodeMajor: number;
+  architecture: Architecture;
   librdkafkaVersion: string;
   features: string[];
 }
@@ -119,29 +169,32 @@ function withoutNpmConfig(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
 }
 
 /** Every tool and archive the build needs, checked before it starts: one error naming all that is missing. */
-function checkPrerequisites(): void {
+function checkPrerequisites(architecture: Architecture): void {
+  const tools = toolchain(architecture);
+  const gcc = `${tools.prefix}gcc`;
   const missing: string[] = [];
-  for (const tool of ['gcc', 'g++', 'make', 'python3', 'strip', 'tar', 'npm']) {
+  const packages = new Set<string>(tools.compilers);
+  for (const tool of [gcc, `${tools.prefix}g++`, 'make', 'python3', `${tools.prefix}strip`, 'tar', 'npm']) {
     try {
       execFileSync('sh', ['-c', `command -v ${tool}`], { stdio: 'pipe' });
     } catch {
       missing.push(`the command ${tool}`);
     }
   }
-  const packages = new Set<string>();
-  if (!missing.includes('the command gcc')) {
+  if (!missing.includes(`the command ${gcc}`)) {
     for (const [archive, pkg] of Object.entries(STATIC_ARCHIVES)) {
-      const path = execFileSync('gcc', [`-print-file-name=${archive}`], { encoding: 'utf8' }).trim();
+      const path = execFileSync(gcc, [`-print-file-name=${archive}`], { encoding: 'utf8' }).trim();
       if (!path.startsWith('/') || !existsSync(path)) {
-        missing.push(archive);
-        packages.add(pkg);
+        missing.push(`${archive} for ${architecture}`);
+        packages.add(`${pkg}${tools.multiarch}`);
       }
     }
   }
   if (missing.length === 0) return;
-  const apt = packages.size > 0 ? ` On Debian/Ubuntu: apt-get install ${[...packages].join(' ')}.` : '';
+  const multiarch = tools.multiarch ? `dpkg --add-architecture ${tools.multiarch.slice(1)} && apt-get update && ` : '';
+  const apt = packages.size > 0 ? ` On Debian/Ubuntu: ${multiarch}apt-get install ${[...packages].join(' ')}.` : '';
   throw new Error(
-    `Building the Lambda binding needs ${missing.join(', ')}, which this machine lacks.${apt} ` +
+    `Building the Lambda binding for ${architecture} needs ${missing.join(', ')}, which this machine lacks.${apt} ` +
       '(gcc, g++, make and python3 build the addon; the static archives of OpenSSL, zlib and zstd are linked into librdkafka.)',
   );
 }
@@ -170,21 +223,31 @@ function unpackBinding(version: string, into: string): void {
  * librdkafka as the binding bundles it, configured to link its dependencies statically, installed
  * into a prefix. It does not depend on Node, so one build serves every runtime.
  */
-function ensureLibrdkafka(version: string, log: (line: string) => void): string {
-  const prefix = join(BINDINGS_DIR, `librdkafka-of-${version}-x64-${recipeHash()}`);
+function ensureLibrdkafka(version: string, architecture: Architecture, log: (line: string) => void): string {
+  const prefix = join(BINDINGS_DIR, `librdkafka-of-${version}-${nodeArch(architecture)}-${recipeHash()}`);
+  const tools = toolchain(architecture);
+  const env = { ...process.env, ...toolchainEnv(tools) };
+  const arch = tools.prefix ? [`--arch=${tools.prefix.split('-')[0]}`] : [];
   if (existsSync(join(prefix, 'lib', 'librdkafka.so.1'))) return prefix;
   const work = `${prefix}.work`;
   rmSync(work, { recursive: true, force: true });
   unpackBinding(version, work);
   const source = join(work, 'deps', 'librdkafka');
-  log('  librdkafka: configure (static OpenSSL, zlib, zstd; built-in lz4; no GSSAPI, no curl)');
-  run('./configure', [`--prefix=${prefix}.install`, `--libdir=${prefix}.install/lib`, ...LIBRDKAFKA_CONFIGURE], {
-    cwd: source,
-    what: 'configuring librdkafka',
-  });
+  log(
+    `  librdkafka for ${architecture}: configure (static OpenSSL, zlib, zstd; built-in lz4; no GSSAPI, no curl)${tools.prefix ? `, cross-compiled with ${tools.prefix}gcc` : ''}`,
+  );
+  run(
+    './configure',
+    [`--prefix=${prefix}.install`, `--libdir=${prefix}.install/lib`, ...arch, ...LIBRDKAFKA_CONFIGURE],
+    { cwd: source, env, what: `configuring librdkafka for ${architecture}` },
+  );
   log('  librdkafka: make (about a minute and a half on two cores; once for all runtimes)');
   rmSync(`${prefix}.install`, { recursive: true, force: true });
-  run('make', ['-j', JOBS, 'libs', 'install-subdirs'], { cwd: source, what: 'building librdkafka' });
+  run('make', ['-j', JOBS, 'libs', 'install-subdirs'], {
+    cwd: source,
+    env,
+    what: `building librdkafka for ${architecture}`,
+  });
   rmSync(prefix, { recursive: true, force: true });
   renameSync(`${prefix}.install`, prefix);
   rmSync(work, { recursive: true, force: true });
@@ -197,14 +260,21 @@ function ensureLibrdkafka(version: string, log: (line: string) => void): string 
  */
 export function ensureLambdaBinding(node: NodeRuntime, log: (line: string) => void = () => {}): LambdaBinding {
   const version = lockedVersion(BINDING_PACKAGE);
-  const dir = join(BINDINGS_DIR, `kafka-javascript-${version}-node${node.major}-x64-${recipeHash()}`);
+  const { architecture } = node;
+  const tools = toolchain(architecture);
+  const dir = join(
+    BINDINGS_DIR,
+    `kafka-javascript-${version}-node${node.major}-${nodeArch(architecture)}-${recipeHash()}`,
+  );
   const stamp = join(dir, 'binding.json');
   if (existsSync(stamp)) return { dir, ...(JSON.parse(readFileSync(stamp, 'utf8')) as Omit<LambdaBinding, 'dir'>) };
 
-  checkPrerequisites();
+  checkPrerequisites(architecture);
   mkdirSync(BINDINGS_DIR, { recursive: true });
-  log(`Building ${BINDING_PACKAGE} ${version} for Node.js ${node.major} (${node.runtime}) with static dependencies.`);
-  const prefix = ensureLibrdkafka(version, log);
+  log(
+    `Building ${BINDING_PACKAGE} ${version} for Node.js ${node.major} (${node.runtime}, ${architecture}) with static dependencies.`,
+  );
+  const prefix = ensureLibrdkafka(version, architecture, log);
   const work = `${dir}.work`;
   rmSync(work, { recursive: true, force: true });
   const source = join(work, 'source');
@@ -212,13 +282,20 @@ export function ensureLambdaBinding(node: NodeRuntime, log: (line: string) => vo
 
   // BUILD_LIBRDKAFKA=0: the binding's gyp links the librdkafka built above (found through these
   // flags) instead of configuring its own copy; RUNPATH $ORIGIN finds the libraries beside the addon.
-  log(`  addon: node-gyp against the headers of Node.js ${node.version}`);
+  log(`  addon: node-gyp against the headers of Node.js ${node.version} (${architecture})`);
   const require = createRequire(import.meta.url);
-  run(process.execPath, [require.resolve('node-gyp/bin/node-gyp.js'), 'rebuild', `--nodedir=${node.dir}`, '-j', JOBS], {
+  const gyp = [
+    require.resolve('node-gyp/bin/node-gyp.js'),
+    'rebuild',
+    `--nodedir=${node.dir}`,
+    `--arch=${nodeArch(architecture)}`,
+  ];
+  run(process.execPath, [...gyp, '-j', JOBS], {
     cwd: source,
-    what: `building the addon for Node.js ${node.version}`,
+    what: `building the addon for Node.js ${node.version} (${architecture})`,
     env: {
       ...withoutNpmConfig(process.env),
+      ...toolchainEnv(tools),
       BUILD_LIBRDKAFKA: '0',
       CXXFLAGS: `-I${prefix}/include/librdkafka`,
       LDFLAGS: `-L${prefix}/lib -Wl,-rpath,'$$ORIGIN'`,
@@ -240,22 +317,24 @@ export function ensureLambdaBinding(node: NodeRuntime, log: (line: string) => vo
     join(release, 'confluent-kafka-javascript.node'),
   );
   for (const lib of ['librdkafka.so.1', 'librdkafka++.so.1']) cpSync(join(prefix, 'lib', lib), join(release, lib));
-  run('strip', ['--strip-unneeded', ...readdirSync(release).map((file) => join(release, file))], {
+  run(`${tools.prefix}strip`, ['--strip-unneeded', ...readdirSync(release).map((file) => join(release, file))], {
     cwd: release,
     what: 'stripping the native files',
   });
 
-  // It must load in the Node it was built for; ask it what it can do.
+  // It must load in the Node it was built for (under QEMU for another architecture); ask it what it can do.
+  const runner = [...emulation(architecture), node.bin];
   const probe = execFileSync(
-    node.bin,
+    runner[0] as string,
     [
+      ...runner.slice(1),
       '-p',
       `const k = require(${JSON.stringify(moduleDir)}); JSON.stringify({ v: k.librdkafkaVersion, f: k.features })`,
     ],
     { encoding: 'utf8', env: { PATH: process.env.PATH } },
   );
   const { v, f } = JSON.parse(probe) as { v: string; f: string[] };
-  const info = { version, nodeMajor: node.major, librdkafkaVersion: v, features: f };
+  const info = { version, nodeMajor: node.major, architecture, librdkafkaVersion: v, features: f };
   writeFileSync(join(staged, 'binding.json'), `${JSON.stringify(info, null, 2)}\n`);
   rmSync(dir, { recursive: true, force: true });
   renameSync(staged, dir);

@@ -1,13 +1,14 @@
 /**
- * npm run package [-- --param=runtime=nodejs24.x] [any other `serverless package` option]
+ * npm run package [-- --param=runtime=nodejs24.x] [--param=architecture=arm64] [any other `serverless package` option]
  *
- * Builds the deployment package for the runtime serverless.yml selects (param `runtime`, default
- * nodejs22.x), checks it, and runs `serverless package`, whose template points at that zip.
+ * Builds the deployment package for the runtime and architecture serverless.yml selects (params
+ * `runtime`, default nodejs22.x, and `architecture`, default x86_64), checks it, and runs
+ * `serverless package`, whose template points at that zip.
  */
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { REPO_ROOT } from '../kafka/layout.js';
-import { assertLambdaRuntime } from '../lambda/runtimes.js';
+import { assertArchitecture, assertLambdaRuntime } from '../lambda/runtimes.js';
 import { buildPackage, describePackage } from './package.js';
 
 const SERVERLESS = join(REPO_ROOT, 'node_modules', '.bin', 'serverless');
@@ -27,7 +28,11 @@ async function main(): Promise<void> {
     serverless(['print', '--path', 'provider.runtime', '--format', 'text', ...args], true).trim(),
     'serverless.yml provider.runtime (param runtime)',
   );
-  const built = await buildPackage(runtime);
+  const architecture = assertArchitecture(
+    serverless(['print', '--path', 'provider.architecture', '--format', 'text', ...args], true).trim(),
+    'serverless.yml provider.architecture (param architecture)',
+  );
+  const built = await buildPackage(runtime, console.log, architecture);
   serverless(['package', ...args], false);
   for (const line of describePackage(built)) console.log(line);
 }

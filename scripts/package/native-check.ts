@@ -17,6 +17,7 @@ export const SYSTEM_LIBRARIES: Record<string, string> = {
   'libpthread.so.0': 'glibc',
   'librt.so.1': 'glibc',
   'ld-linux-x86-64.so.2': 'glibc',
+  'ld-linux-aarch64.so.1': 'glibc',
   'libstdc++.so.6': 'libstdc++',
   'libgcc_s.so.1': 'libgcc_s',
 };
@@ -168,13 +169,16 @@ function missingLibraries(root: string, files: NativeFile[]): string[] {
   return [...problems];
 }
 
+/** readelf's name of each Lambda architecture's ELF machine. */
+const READELF_MACHINE: Record<string, string> = { x86_64: 'Advanced Micro Devices X86-64', arm64: 'AArch64' };
+
 /** Every problem of every native file under `root`, each naming the file and the fix. */
-export function checkNativeFiles(root: string): NativeCheck {
+export function checkNativeFiles(root: string, architecture = 'x86_64'): NativeCheck {
   const files = [...walk(root)].filter(isElf).map((path) => describeElf(root, path));
   const problems: string[] = [];
   for (const file of files) {
-    if (file.machine !== 'Advanced Micro Devices X86-64') {
-      problems.push(`${file.path} is built for ${file.machine}, not x86_64 (the functions' architecture)`);
+    if (file.machine !== READELF_MACHINE[architecture]) {
+      problems.push(`${file.path} is built for ${file.machine}, not ${architecture} (the functions' architecture)`);
     }
     for (const [library, names] of Object.entries(file.versions)) {
       if (!SYSTEM_LIBRARIES[library]) continue;
@@ -194,8 +198,8 @@ export function checkNativeFiles(root: string): NativeCheck {
 }
 
 /** Throws one error listing every problem; returns the native files when there is none. */
-export function assertDeployable(root: string, target: string): NativeFile[] {
-  const { files, problems } = checkNativeFiles(root);
+export function assertDeployable(root: string, target: string, architecture = 'x86_64'): NativeFile[] {
+  const { files, problems } = checkNativeFiles(root, architecture);
   if (problems.length > 0) {
     throw new Error(
       `The deployment package would not load on ${target}: ${problems.length} problem${problems.length === 1 ? '' : 's'}\n` +

@@ -10,13 +10,14 @@
  *   6. zipped reproducibly into .build/package/lambda-kafka-<runtime>.zip
  */
 import { execFileSync } from 'node:child_process';
-import { chmodSync, cpSync, mkdirSync, readdirSync, rmSync, statSync, utimesSync } from 'node:fs';
+import { chmodSync, cpSync, mkdirSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { bundleHandlers, HANDLERS } from '../../esbuild.config.mjs';
 import { assertBindingFits, BINDING_PACKAGE, checkImport } from '../../src/esbuild.js';
-import { ensureNodeRuntime, type LambdaRuntime, type NodeRuntime } from '../lambda/runtimes.js';
+import { emulation } from '../lambda/qemu.js';
+import { type Architecture, ensureNodeRuntime, type LambdaRuntime, type NodeRuntime } from '../lambda/runtimes.js';
 import { ensureLambdaBinding, type LambdaBinding, NATIVE_DIR } from './binding.js';
-import { PACKAGE_DIR, packageZip } from './layout.js';
+import { PACKAGE_DIR, packageName, packageZip } from './layout.js';
 import { assertDeployable, type NativeFile } from './native-check.js';
 
 /** One fixed time for every entry, so the same inputs give the same zip (and the same CodeSha256). */
@@ -24,6 +25,7 @@ const FIXED_MTIME = new Date('2020-01-01T00:00:00Z');
 
 export interface BuiltPackage {
   runtime: LambdaRuntime;
+  architecture: Architecture;
   node: NodeRuntime;
   binding: LambdaBinding;
   staged: string;
@@ -40,9 +42,23 @@ function* walk(dir: string): Generator<string> {
   }
 }
 
-/** Imports every bundle from the staged tree with the runtime's Node and nothing else on the module path. */
+/**
+ * Imports every bundle from the staged tree with the runtime's Node and nothing else on the module
+ * path; another architecture's Node runs under QEMU (a wrapper script, since checkImport takes one
+ * executable), with the host's multiarch glibc: the minimal root's test is the one without them.
+ */
 function assertBundlesLoad(staged: string, node: NodeRuntime): void {
-  for (const name of HANDLERS) checkImport(staged, `dist/${name}/index.mjs`, node.bin);
+  const runner = emulation(node.architecture);
+  let bin = node.bin;
+  if (runner.length > 0) {
+    bin = join(staged, '..', `.node-${packageName(node.runtime, node.architecture)}.sh`);
+    writeFileSync(bin, `#!/bin/sh\nexec ${runner.join(' ')} ${node.bin} "$@"\n`, { mode: 0o755 });
+  }
+  try {
+    for (const name of HANDLERS) checkImport(staged, `dist/${name}/index.mjs`, bin);
+  } finally {
+    if (bin !== node.bin) rmSync(bin, { force: true });
+  }
 }
 
 /** A zip with sorted entries, fixed times and world-readable files (Lambda runs the code as another user). */
@@ -66,25 +82,27 @@ function zipTree(dir: string, zip: string): void {
 export async function buildPackage(
   runtime: LambdaRuntime,
   log: (line: string) => void = console.log,
+  architecture: Architecture = 'x86_64',
 ): Promise<BuiltPackage> {
-  const node = ensureNodeRuntime(runtime, log);
+  const node = ensureNodeRuntime(runtime, log, architecture);
   const binding = ensureLambdaBinding(node, log);
 
-  const staged = join(PACKAGE_DIR, runtime);
+  const staged = join(PACKAGE_DIR, packageName(runtime, architecture));
   rmSync(staged, { recursive: true, force: true });
   mkdirSync(staged, { recursive: true });
   await bundleHandlers({ nodeMajor: node.major, outdir: join(staged, 'dist') });
   cpSync(join(binding.dir, 'node_modules'), join(staged, 'node_modules'), { recursive: true });
 
-  const native = assertDeployable(staged, `Lambda ${runtime} (Amazon Linux 2023, x86_64)`);
+  const native = assertDeployable(staged, `Lambda ${runtime} (Amazon Linux 2023, ${architecture})`, architecture);
   // The check users get from lambda-kafka/esbuild, on the package as staged: architecture, glibc, Node ABI.
-  assertBindingFits(join(staged, 'node_modules', BINDING_PACKAGE), { architecture: 'x86_64', nodeMajor: node.major });
+  assertBindingFits(join(staged, 'node_modules', BINDING_PACKAGE), { architecture, nodeMajor: node.major });
   assertBundlesLoad(staged, node);
 
-  const zip = packageZip(runtime);
+  const zip = packageZip(runtime, architecture);
   zipTree(staged, zip);
   return {
     runtime,
+    architecture,
     node,
     binding,
     staged,
@@ -97,7 +115,7 @@ export async function buildPackage(
 export function describePackage(built: BuiltPackage): string[] {
   const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
   return [
-    `${relative(process.cwd(), built.zip)}: ${mb(built.zipBytes)} for ${built.runtime} (Node.js ${built.node.version}, x86_64)`,
+    `${relative(process.cwd(), built.zip)}: ${mb(built.zipBytes)} for ${built.runtime} (Node.js ${built.node.version}, ${built.architecture})`,
     `  binding ${built.binding.version}, librdkafka ${built.binding.librdkafkaVersion} (${built.binding.features.join(',')})`,
     ...built.nativeFiles.map(
       (file) =>

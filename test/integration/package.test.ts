@@ -37,6 +37,8 @@ const TEMPLATE = join(REPO_ROOT, '.serverless', 'cloudformation-template-update-
 const CFN_LINT = join(BUILD_DIR, 'python', 'bin', 'cfn-lint');
 const RUNTIMES = Object.keys(LAMBDA_RUNTIMES) as LambdaRuntime[];
 let template: { Resources: Record<string, Resource> };
+let arm64Template: { Resources: Record<string, Resource> };
+const ARM64_TEMPLATE = join(mkdtempSync(join(tmpdir(), 'lambda-kafka-arm64-template-')), 'template.json');
 let resources: Record<string, Resource>;
 
 function npmRunPackage(args: string[]): void {
@@ -48,7 +50,11 @@ beforeAll(
   () =>
     // Under the packaging lock: other test files read the zips (test/support/package.ts).
     withPackageLock(async () => {
-      // The default runtime last, so that .serverless/ holds its template.
+      // arm64 first, its template kept aside; the default runtime and architecture last, so that
+      // .serverless/ holds their template.
+      npmRunPackage(['--param=architecture=arm64']);
+      arm64Template = JSON.parse(readFileSync(TEMPLATE, 'utf8'));
+      copyFileSync(TEMPLATE, ARM64_TEMPLATE);
       for (const runtime of RUNTIMES.filter((r) => r !== 'nodejs22.x')) npmRunPackage([`--param=runtime=${runtime}`]);
       npmRunPackage([]);
       template = JSON.parse(readFileSync(TEMPLATE, 'utf8'));
@@ -72,7 +78,7 @@ function functionVariables(): Record<string, string> {
 }
 
 describe('the CloudFormation template from `npm run package`', () => {
-  it('has the four functions on nodejs22.x (the default runtime), each with the zip built for it', () => {
+  it('has the four functions on nodejs22.x and x86_64 (the defaults), each with the zip built for it', () => {
     const functions = ofType('AWS::Lambda::Function').map(([, r]) => r.Properties);
     expect(functions.map((f) => f.Handler).sort()).toEqual([
       'dist/consume/index.handler',
@@ -83,7 +89,7 @@ describe('the CloudFormation template from `npm run package`', () => {
     for (const f of functions) {
       expect(f.Runtime).toBe('nodejs22.x');
       expect(f.Architectures).toEqual(['x86_64']);
-      expect((f.Code as { S3Key: string }).S3Key).toMatch(/\/lambda-kafka-nodejs22\.x\.zip$/);
+      expect((f.Code as { S3Key: string }).S3Key).toMatch(/\/lambda-kafka-nodejs22\.x-x86_64\.zip$/);
     }
     expect(ofType('AWS::Events::Rule').map(([, r]) => r.Properties.ScheduleExpression)).toEqual([
       'rate(5 minutes)',
@@ -170,6 +176,20 @@ describe('the CloudFormation template from `npm run package`', () => {
     );
     const environment = produce?.[1].Properties.Environment as { Variables: Record<string, string> } | undefined;
     expect(environment?.Variables.KAFKA_HTTP_MAX_BODY_BYTES).toBe('1048576');
+  });
+
+  it('packages arm64 with --param=architecture=arm64: every function on arm64 with the arm64 zip, cfn-lint clean', () => {
+    const functions = Object.values(arm64Template.Resources)
+      .filter((r) => r.Type === 'AWS::Lambda::Function')
+      .map((r) => r.Properties);
+    expect(functions).toHaveLength(4);
+    for (const f of functions) {
+      expect(f.Runtime).toBe('nodejs22.x');
+      expect(f.Architectures).toEqual(['arm64']);
+      expect((f.Code as { S3Key: string }).S3Key).toMatch(/\/lambda-kafka-nodejs22\.x-arm64\.zip$/);
+    }
+    const lint = spawnSync(CFN_LINT, ['--ignore-checks', 'W3005', '--', ARM64_TEMPLATE], { encoding: 'utf8' });
+    expect(lint.status, `${lint.stdout}${lint.stderr}`).toBe(0);
   });
 
   it('passes cfn-lint with no error and no deprecated runtime; the same template on nodejs20.x does not', () => {

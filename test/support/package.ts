@@ -3,10 +3,10 @@
  * the zip is rewritten in place), rebuilt only when an input is newer than it.
  */
 import { copyFileSync, mkdirSync, readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { REPO_ROOT } from '../../scripts/kafka/layout.js';
 import { withLock } from '../../scripts/kafka/lock.js';
-import type { LambdaRuntime } from '../../scripts/lambda/runtimes.js';
+import type { Architecture, LambdaRuntime } from '../../scripts/lambda/runtimes.js';
 import { PACKAGE_DIR, packageZip } from '../../scripts/package/layout.js';
 import { buildPackage } from '../../scripts/package/package.js';
 
@@ -27,17 +27,21 @@ export async function withPackageLock<T>(work: () => Promise<T>): Promise<T> {
 }
 
 /**
- * A copy in `dir` of the zip for `runtime`, built (`buildPackage`, what `npm run package` runs
+ * A copy in `dir` of the zip for `runtime` and `architecture`, built (`buildPackage`, what `npm run package` runs
  * before the template) if it is missing or older than its inputs. Returns the copy's path.
  */
-export async function freshPackageZip(runtime: LambdaRuntime, dir: string): Promise<string> {
+export async function freshPackageZip(
+  runtime: LambdaRuntime,
+  dir: string,
+  architecture: Architecture = 'x86_64',
+): Promise<string> {
   return withPackageLock(async () => {
-    const zip = packageZip(runtime);
+    const zip = packageZip(runtime, architecture);
     const built = statSync(zip, { throwIfNoEntry: false })?.mtimeMs ?? 0;
     if (built < Math.max(...INPUTS.map((input) => newestMtime(join(REPO_ROOT, input))))) {
-      await buildPackage(runtime, () => {});
+      await buildPackage(runtime, () => {}, architecture);
     }
-    const copy = join(dir, `lambda-kafka-${runtime}.zip`);
+    const copy = join(dir, basename(zip));
     copyFileSync(zip, copy);
     return copy;
   });
