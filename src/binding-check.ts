@@ -37,8 +37,8 @@ const MACHINES: Record<number, { name: string; architecture?: LambdaArchitecture
 };
 const E_MACHINE: Record<LambdaArchitecture, number> = { x86_64: 0x3e, arm64: 0xb7 };
 
-/** Libraries every Lambda Node.js runtime has (Amazon Linux 2023), per architecture's loader. */
-const LAMBDA_LIBRARIES = new Set([
+/** Libraries every Lambda Node.js runtime has (Amazon Linux 2023): glibc's, libstdc++, libgcc_s, each architecture's loader. */
+export const LAMBDA_LIBRARIES: ReadonlySet<string> = new Set([
   'libc.so.6',
   'libm.so.6',
   'libdl.so.2',
@@ -249,16 +249,17 @@ function isNative(path: string): boolean {
   }
 }
 
-function* files(dir: string): Generator<string> {
+/** Every regular file under `dir`, depth first. */
+export function* filesUnder(dir: string): Generator<string> {
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
     const path = join(dir, entry.name);
-    if (entry.isDirectory()) yield* files(path);
+    if (entry.isDirectory()) yield* filesUnder(path);
     else if (entry.isFile()) yield path;
   }
 }
 
 /** a.b.c > x.y.z, numerically. */
-function newer(version: string, than: string): boolean {
+export function newer(version: string, than: string): boolean {
   const a = version.split('.').map(Number);
   const b = than.split('.').map(Number);
   for (let i = 0; i < Math.max(a.length, b.length); i++) {
@@ -297,7 +298,7 @@ export function bindingFix(target: BindingTarget): string {
  */
 export function bindingProblems(dir: string, target: BindingTarget): BindingProblem[] {
   const root = resolve(dir);
-  const natives = existsSync(root) ? [...files(root)].filter(isNative) : [];
+  const natives = existsSync(root) ? [...filesUnder(root)].filter(isNative) : [];
   const problems: BindingProblem[] = [];
   if (!natives.some((file) => file.endsWith('.node'))) {
     problems.push({

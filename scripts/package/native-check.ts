@@ -6,32 +6,26 @@
  * on LD_LIBRARY_PATH). Read with binutils' readelf.
  */
 import { execFileSync } from 'node:child_process';
-import { closeSync, existsSync, openSync, readdirSync, readSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
-
-/** Libraries of Amazon Linux 2023 that every Lambda Node.js runtime has, and who provides them. */
-export const SYSTEM_LIBRARIES: Record<string, string> = {
-  'libc.so.6': 'glibc',
-  'libm.so.6': 'glibc',
-  'libdl.so.2': 'glibc',
-  'libpthread.so.0': 'glibc',
-  'librt.so.1': 'glibc',
-  'ld-linux-x86-64.so.2': 'glibc',
-  'ld-linux-aarch64.so.1': 'glibc',
-  'libstdc++.so.6': 'libstdc++',
-  'libgcc_s.so.1': 'libgcc_s',
-};
+import { filesUnder, LAMBDA_LIBRARIES, LAMBDA_SYMBOL_VERSIONS, newer } from '../../src/binding-check.js';
 
 /**
- * The newest symbol version of each that Amazon Linux 2023 has: glibc 2.34; GCC 11's libstdc++
- * (GLIBCXX_3.4.29, CXXABI_1.3.13) and libgcc_s (GCC_7.0.0).
+ * The newest symbol version of each family on Amazon Linux 2023, in the error's words. The versions,
+ * and the libraries every runtime has, are the library's own (src/binding-check.ts): the ones
+ * `lambda-kafka/esbuild` checks users' bindings against.
  */
-export const NEWEST_VERSIONS: Record<string, { newest: string; what: string }> = {
-  GLIBC: { newest: '2.34', what: 'glibc 2.34' },
-  GLIBCXX: { newest: '3.4.29', what: "GCC 11's libstdc++ (GLIBCXX_3.4.29)" },
-  CXXABI: { newest: '1.3.13', what: "GCC 11's libstdc++ (CXXABI_1.3.13)" },
-  GCC: { newest: '7.0.0', what: "GCC 11's libgcc_s (GCC_7.0.0)" },
+const VERSION_NAMES: Record<string, string> = {
+  GLIBC: 'glibc',
+  GLIBCXX: "GCC 11's libstdc++",
+  CXXABI: "GCC 11's libstdc++",
+  GCC: "GCC 11's libgcc_s",
 };
+
+/** "glibc 2.34", "GCC 11's libstdc++ (GLIBCXX_3.4.29)"… */
+function newestDescribed(family: string, newest: string): string {
+  return family === 'GLIBC' ? `glibc ${newest}` : `${VERSION_NAMES[family]} (${family}_${newest})`;
+}
 
 /** Where Lambda's loader looks besides RUNPATH: LD_LIBRARY_PATH has /var/task/lib and /var/task. */
 const TASK_LIBRARY_DIRS = ['lib', '.'];
@@ -59,14 +53,6 @@ function isElf(path: string): boolean {
     return readSync(fd, magic, 0, 4, 0) === 4 && magic.equals(Buffer.from([0x7f, 0x45, 0x4c, 0x46]));
   } finally {
     closeSync(fd);
-  }
-}
-
-function* walk(dir: string): Generator<string> {
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) yield* walk(path);
-    else if (entry.isFile()) yield path;
   }
 }
 
@@ -112,16 +98,6 @@ export function describeElf(root: string, path: string): NativeFile {
   };
 }
 
-function compareVersions(a: string, b: string): number {
-  const pa = a.split('.').map(Number);
-  const pb = b.split('.').map(Number);
-  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
-    const d = (pa[i] ?? 0) - (pb[i] ?? 0);
-    if (d !== 0) return d;
-  }
-  return 0;
-}
-
 /** Where the loader finds `library` for `file` inside the package, if anywhere. */
 function packagedLocation(root: string, file: NativeFile, library: string): string | undefined {
   const origin = dirname(join(root, file.path));
@@ -151,7 +127,7 @@ function missingLibraries(root: string, files: NativeFile[]): string[] {
     const queue = [start];
     for (let file = queue.shift(); file; file = queue.shift()) {
       for (const library of file.needed) {
-        if (SYSTEM_LIBRARIES[library] || loaded.has(library)) continue;
+        if (LAMBDA_LIBRARIES.has(library) || loaded.has(library)) continue;
         const found = packagedLocation(root, file, library);
         const dependency = found ? byPath.get(found) : undefined;
         if (!dependency) {
@@ -174,20 +150,20 @@ const READELF_MACHINE: Record<string, string> = { x86_64: 'Advanced Micro Device
 
 /** Every problem of every native file under `root`, each naming the file and the fix. */
 export function checkNativeFiles(root: string, architecture = 'x86_64'): NativeCheck {
-  const files = [...walk(root)].filter(isElf).map((path) => describeElf(root, path));
+  const files = [...filesUnder(root)].filter(isElf).map((path) => describeElf(root, path));
   const problems: string[] = [];
   for (const file of files) {
     if (file.machine !== READELF_MACHINE[architecture]) {
       problems.push(`${file.path} is built for ${file.machine}, not ${architecture} (the functions' architecture)`);
     }
     for (const [library, names] of Object.entries(file.versions)) {
-      if (!SYSTEM_LIBRARIES[library]) continue;
+      if (!LAMBDA_LIBRARIES.has(library)) continue;
       for (const name of names) {
         const [, family, version] = /^([A-Z]+)_([0-9.]+)$/.exec(name) ?? [];
-        const limit = family ? NEWEST_VERSIONS[family] : undefined;
-        if (!limit || !version || compareVersions(version, limit.newest) <= 0) continue;
+        const newest = family ? LAMBDA_SYMBOL_VERSIONS[family] : undefined;
+        if (!family || !newest || !version || !newer(version, newest)) continue;
         problems.push(
-          `${file.path} needs ${name} from ${library}, newer than Amazon Linux 2023's ${limit.what}: ` +
+          `${file.path} needs ${name} from ${library}, newer than Amazon Linux 2023's ${newestDescribed(family, newest)}: ` +
             'build it on a system no newer than that, or link that dependency statically',
         );
       }
