@@ -146,8 +146,8 @@ export class ManagedProducer {
   readonly recorder: ClientLogRecorder;
   readonly #calls: NativeCalls;
   readonly #ticker = new WatchTicker();
-  /** With a linger (KAFKA_PRODUCE_LINGER_MS), a send flushes what it queued instead of waiting for it. */
-  readonly #flushEachSend: boolean;
+  /** With a linger (KAFKA_PRODUCE_LINGER_MS), a send flushes what it queued instead of waiting it out: its ms, else 0. */
+  readonly #lingerMs: number;
   /** The sends waiting for reports; a report's opaque is its message's id, and a send holds a range of ids. */
   readonly #batches = new Set<Batch>();
   #lastBatch: Batch | undefined;
@@ -161,7 +161,7 @@ export class ManagedProducer {
   constructor(config: KafkaConfig, recorder: ClientLogRecorder, calls: NativeCalls, deliveryTimeoutMs: number) {
     this.recorder = recorder;
     this.#calls = calls;
-    this.#flushEachSend = config.produce.lingerMs > 0;
+    this.#lingerMs = config.produce.lingerMs;
     this.client = new rdkafka.Producer(producerProperties(config, deliveryTimeoutMs) as RdKafka.ProducerGlobalConfig);
     recorder.follow(this.client);
     this.client.on('event.error', (error: { message: string; isFatal?: boolean }) => {
@@ -328,12 +328,12 @@ export class ManagedProducer {
       if (waiting > 0) {
         watch.start(deadline, pendingTopics, finish);
         // With a linger, what is queued goes out now rather than after it, and again after each wait for room.
-        if (this.#flushEachSend) this.#sendQueuedNow();
+        if (this.#lingerMs > 0) this.#sendQueuedNow();
         while (!queued) {
           ended = await roomOrEnd();
           if (ended !== undefined) break;
           queued = queueRest();
-          if (this.#flushEachSend) this.#sendQueuedNow();
+          if (this.#lingerMs > 0) this.#sendQueuedNow();
         }
         if (ended === undefined && waiting > 0) ended = await outcome;
         watch.stop();
@@ -353,13 +353,18 @@ export class ManagedProducer {
   }
 
   /**
-   * Has librdkafka send what is queued now rather than after linger.ms: flush() marks the client as
-   * flushing for its timeout (1 ms here, long enough for the broker threads it wakes to see it) and
-   * returns; that it timed out, with the messages still on their way, is the expected outcome.
+   * Has librdkafka send what is queued now rather than after linger.ms: while a flush() is running the
+   * broker threads send without lingering, and it returns once everything queued is delivered. It runs
+   * on a libuv pool thread, bounded by the linger itself: a broker thread that wakes late (a small CPU
+   * share, a busy machine) still finds the flush on, and the messages never wait longer than they would
+   * have without it. (A 1 ms flush was missed that way on a loaded machine, and the batch waited out a
+   * 1 s linger.) That it timed out, with messages still on their way, is an expected outcome.
    */
   #sendQueuedNow(): void {
     void this.#calls
-      .run<void>('sending the queued messages', 1, (timeout, done) => this.client.flush(timeout, (err) => done(err)))
+      .run<void>('sending the queued messages', this.#lingerMs, (timeout, done) =>
+        this.client.flush(timeout, (err) => done(err)),
+      )
       .catch(() => {});
   }
 
