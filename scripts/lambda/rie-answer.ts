@@ -60,21 +60,41 @@ export class OutputLines {
   /** The whole lines that `line` (a line as read) completes. */
   push(line: string): string[] {
     let rest = line;
-    if (this.#fragment !== undefined && !rest.startsWith('{') && !/^(?:START|END|REPORT|INIT) /.test(rest)) {
-      rest = this.#fragment + rest;
-      this.#fragment = undefined;
-    }
     const lines: string[] = [];
+    if (this.#fragment !== undefined && !rest.startsWith('{') && !/^(?:START|END|REPORT|INIT) /.test(rest)) {
+      const fragment = this.#fragment;
+      this.#fragment = undefined;
+      rest = fragment + rest;
+      // One record, still not whole: the fragment may end with a line of plain text.
+      if (!parses(rest) && !/\{"(?:level|_aws)":/.test(line)) {
+        const split = splitAround(fragment, line);
+        if (split) return split;
+      }
+    }
     const starts = [...rest.matchAll(RECORD_START)].map((m) => m.index).filter((i) => i > 0);
     let from = 0;
     for (const at of [...starts, rest.length]) {
       const piece = rest.slice(from, at);
       from = at;
-      if (at === rest.length || !piece.startsWith('{') || parses(piece)) lines.push(piece);
+      // A record that does not parse is held for the next line, which may finish it.
+      if (!piece.startsWith('{') || parses(piece)) lines.push(piece);
       else this.#fragment = piece;
     }
     return lines;
   }
+}
+
+/**
+ * A record cut by a whole line of the other stream that is not a record (plain text): the read line
+ * is the record's start and that text, the next one the record's end. Finds where the start ends by
+ * trying each cut until the record parses; returns the text line and the record, or undefined.
+ */
+function splitAround(fragment: string, next: string): string[] | undefined {
+  for (let cut = fragment.length - 1; cut > 1; cut--) {
+    const record = fragment.slice(0, cut) + next;
+    if (parses(record)) return [fragment.slice(cut), record];
+  }
+  return undefined;
 }
 
 function parses(text: string): boolean {

@@ -45,8 +45,11 @@ describe("reading RIE's answer to an invocation", () => {
 
 describe('the /var/runtime/bootstrap it installs', () => {
   /** What the bootstrap would exec, with `env`: process.execve replaced by a print. */
-  function execOf(env: Record<string, string>): { file: string; args: string[]; env: Record<string, string> } {
-    const script = bootstrapScript('nodejs22.x', 22);
+  function execOf(
+    env: Record<string, string>,
+    emulator?: string,
+  ): { file: string; args: string[]; env: Record<string, string> } {
+    const script = bootstrapScript('nodejs22.x', 22, emulator);
     const run = `process.execve = (file, args, env) => console.log(JSON.stringify({ file, args, env }));
       require('node:vm').runInThisContext(${JSON.stringify(script)});`;
     return JSON.parse(execFileSync(process.execPath, ['-e', run], { env, encoding: 'utf8' }));
@@ -68,6 +71,23 @@ describe('the /var/runtime/bootstrap it installs', () => {
     expect(env.NODE_PATH).toBe(
       '/opt/nodejs/node22/node_modules:/opt/nodejs/node_modules:/var/runtime/node_modules:/var/runtime:/var/task',
     );
+  });
+
+  it("in an arm64 root on x86_64, starts through QEMU's static emulator: its interpreter line and its exec", () => {
+    const emulator = '/usr/bin/qemu-aarch64-static';
+    const { file, args } = execOf({ AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '1024' }, emulator);
+    expect(bootstrapScript('nodejs22.x', 22, emulator).split('\n')[0]).toBe(`#!${emulator} /var/lang/bin/node`);
+    expect(file).toBe(emulator);
+    expect(args).toEqual([
+      emulator,
+      '/var/lang/bin/node',
+      '--expose-gc',
+      '--max-http-header-size',
+      '81920',
+      '--max-semi-space-size=51',
+      '--max-old-space-size=922',
+      '/var/runtime/index.mjs',
+    ]);
   });
 
   it("keeps the function's own NODE_PATH, and sets no heap limit without a memory size", () => {
@@ -106,6 +126,19 @@ describe("RIE's stdout, line by line", () => {
     // What the rolling-restart test read once under load: stdout's INFO cut, stderr's WARN, the rest of the INFO.
     const cut = info.indexOf('function_arn') + 4;
     expect(read([info.slice(0, cut) + warn, info.slice(cut), metrics])).toEqual([warn, info, metrics]);
+  });
+
+  it('puts a record together that ends a read line and goes on in the next', () => {
+    const cut = info.indexOf('function_arn') + 4;
+    expect(read([warn + info.slice(0, cut), info.slice(cut), metrics])).toEqual([warn, info, metrics]);
+  });
+
+  it('puts a record together around a line of plain text the other stream wrote into it', () => {
+    // The cut record, then stderr's plain line, then the record's end on the next line. (Text that
+    // lands inside a JSON string leaves a record that parses: that one cannot be told apart.)
+    const cut = info.indexOf('"function_arn":') + '"function_arn":'.length;
+    const plain = 'error: a plain line from the other stream';
+    expect(read([info.slice(0, cut) + plain, info.slice(cut), metrics])).toEqual([plain, info, metrics]);
   });
 
   it('drops a cut record that nothing continues, and keeps the lines around it', () => {
