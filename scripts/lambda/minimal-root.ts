@@ -16,7 +16,7 @@ import { chmodSync, copyFileSync, existsSync, mkdirSync, realpathSync, writeFile
 import { basename, join } from 'node:path';
 import { readNativeFile } from '../../src/binding-check.js';
 import { hostArchitecture, qemuBinary } from './qemu.js';
-import type { NodeRuntime } from './runtimes.js';
+import type { Architecture, NodeRuntime } from './runtimes.js';
 
 /** Lambda's own LD_LIBRARY_PATH (documented "Defined runtime environment variables"). */
 export const LAMBDA_LD_LIBRARY_PATH =
@@ -31,6 +31,8 @@ export interface MinimalRoot {
   taskDir: string;
   /** The system libraries copied in (file names). */
   libraries: string[];
+  /** The architecture of its node and libraries. */
+  architecture: Architecture;
   /** Inside the root: QEMU's emulator for `node`, when it is built for another architecture. */
   emulator?: string;
 }
@@ -112,6 +114,7 @@ export function buildMinimalRoot(dir: string, node: NodeRuntime, zip: string): M
     task: '/var/task',
     taskDir: join(dir, 'var/task'),
     libraries,
+    architecture: node.architecture,
     ...(emulator && { emulator }),
   };
 }

@@ -4,7 +4,10 @@
  * (scripts/setup.sh --tests). Does nothing for what is already built in .build/tools/.
  */
 import { ensureRuntimeInterface } from './ric.js';
-import { LAMBDA_RUNTIMES, type LambdaRuntime } from './runtimes.js';
+import { ARCHITECTURES, LAMBDA_RUNTIMES, type LambdaRuntime } from './runtimes.js';
 
 const log = (line: string) => console.log(`[setup] ${line}`);
-for (const runtime of Object.keys(LAMBDA_RUNTIMES) as LambdaRuntime[]) ensureRuntimeInterface(runtime, log);
+for (const architecture of ARCHITECTURES) {
+  for (const runtime of Object.keys(LAMBDA_RUNTIMES) as LambdaRuntime[])
+    ensureRuntimeInterface(runtime, log, architecture);
+}

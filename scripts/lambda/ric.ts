@@ -8,6 +8,9 @@
  *   native client `rapid-client.node` (aws-lambda-cpp over a minimal curl, both from tarballs inside
  *   the npm package, linked in statically) built with node-gyp against the runtime's Node headers.
  *
+ * For arm64 both are cross-built here: RIE with GOARCH=arm64, the RIC's curl, aws-lambda-cpp and
+ * addon with Debian's aarch64 cross compilers (toolchain.ts); they run in an arm64 root under QEMU.
+ *
  * Nothing comes from GitHub. Cached in .build/tools/, keyed by versions and build options.
  */
 import { createHash } from 'node:crypto';
@@ -18,7 +21,9 @@ import { join } from 'node:path';
 import { BUILD_DIR } from '../package/layout.js';
 import { checkNativeFiles } from '../package/native-check.js';
 import { assertCommands, run, unpackNpmPackage, withoutNpmConfig } from './build-steps.js';
-import { ensureNodeRuntime, type LambdaRuntime, type NodeRuntime } from './runtimes.js';
+import { emulation } from './qemu.js';
+import { type Architecture, ensureNodeRuntime, type LambdaRuntime, type NodeRuntime, nodeArch } from './runtimes.js';
+import { toolchain, toolchainEnv } from './toolchain.js';
 
 export const TOOLS_DIR = join(BUILD_DIR, 'tools');
 
@@ -62,18 +67,32 @@ export interface RuntimeInterface {
   node: NodeRuntime;
 }
 
-/** RIE and the RIC built for `runtime`'s Node, built on first use. */
+/** RIE and the RIC built for `runtime`'s Node on `architecture`, built on first use. */
 export function ensureRuntimeInterface(
   runtime: LambdaRuntime,
   log: (line: string) => void = () => {},
+  architecture: Architecture = 'x86_64',
 ): RuntimeInterface {
-  const node = ensureNodeRuntime(runtime, log);
-  return { rie: ensureRie(log), rieVersion: RIE_VERSION, ric: ensureRic(node, log), ricVersion: RIC_VERSION, node };
+  const node = ensureNodeRuntime(runtime, log, architecture);
+  return {
+    rie: ensureRie(log, architecture),
+    rieVersion: RIE_VERSION,
+    ric: ensureRic(node, log),
+    ricVersion: RIC_VERSION,
+    node,
+  };
 }
 
-/** `go install` of RIE into .build/tools/bin (GOBIN), its module cache in .build/tools/go. */
-export function ensureRie(log: (line: string) => void = () => {}): string {
-  const bin = join(TOOLS_DIR, 'bin', 'aws-lambda-rie');
+/**
+ * `go install` of RIE into .build/tools/bin (GOBIN), its module cache in .build/tools/go. Go refuses
+ * GOBIN for another architecture: an arm64 RIE lands in GOPATH/bin/linux_arm64, and is copied to
+ * .build/tools/bin/linux_arm64/.
+ */
+export function ensureRie(log: (line: string) => void = () => {}, architecture: Architecture = 'x86_64'): string {
+  const cross = architecture !== 'x86_64';
+  const bin = cross
+    ? join(TOOLS_DIR, 'bin', `linux_${nodeArch(architecture)}`, 'aws-lambda-rie')
+    : join(TOOLS_DIR, 'bin', 'aws-lambda-rie');
   const stamp = `${bin}.version`;
   const want = `${RIE_MODULE}@${RIE_VERSION} ${GO_INSTALL_FLAGS.join(' ')}`;
   if (existsSync(bin) && existsSync(stamp) && readFileSync(stamp, 'utf8').trim() === want) return bin;
@@ -82,20 +101,21 @@ export function ensureRie(log: (line: string) => void = () => {}): string {
     { go: 'Go 1.21 or newer, e.g. apt-get install golang-go; it fetches the Go 1.26 toolchain RIE needs' },
     'Building the Lambda Runtime Interface Emulator',
   );
-  log(`Building ${RIE_MODULE}@${RIE_VERSION} with go install (Go module proxy), first run only.`);
-  mkdirSync(join(TOOLS_DIR, 'bin'), { recursive: true });
+  log(`Building ${RIE_MODULE}@${RIE_VERSION} for ${architecture} with go install (Go module proxy), first run only.`);
+  mkdirSync(join(bin, '..'), { recursive: true });
   run('go', ['install', ...GO_INSTALL_FLAGS, `${RIE_MODULE}@${RIE_VERSION}`], {
     cwd: TOOLS_DIR,
-    what: 'go install of aws-lambda-rie',
+    what: `go install of aws-lambda-rie for ${architecture}`,
     env: {
       ...process.env,
       CGO_ENABLED: '0',
-      GOBIN: join(TOOLS_DIR, 'bin'),
+      ...(cross ? { GOOS: 'linux', GOARCH: nodeArch(architecture) } : { GOBIN: join(TOOLS_DIR, 'bin') }),
       GOPATH: join(TOOLS_DIR, 'go'),
       // A writable module cache, so that rm -rf .build works.
       GOFLAGS: '-modcacherw',
     },
   });
+  if (cross) cpSync(join(TOOLS_DIR, 'go', 'bin', `linux_${nodeArch(architecture)}`, 'aws-lambda-rie'), bin);
   // A dynamically linked RIE would look for a loader and a libc the root may not have.
   if (/program interpreter/.test(run('readelf', ['-lW', bin], { cwd: TOOLS_DIR, what: 'reading aws-lambda-rie' }))) {
     throw new Error(`${bin} is dynamically linked although CGO_ENABLED=0: delete it and check the go environment.`);
@@ -118,8 +138,10 @@ function curlConfigureOptions(preinstall: string): string[] {
  * curl and aws-lambda-cpp from the tarballs in the RIC package, built as its preinstall script does
  * (same curl options) into a prefix: static archives and headers. Independent of Node, built once.
  */
-function ensureRicDependencies(log: (line: string) => void): string {
-  const dir = join(TOOLS_DIR, 'ric', `aws-lambda-ric-${RIC_VERSION}-deps-${recipe}`);
+function ensureRicDependencies(log: (line: string) => void, architecture: Architecture): string {
+  const tools = toolchain(architecture);
+  const target = tools.prefix ? `-${nodeArch(architecture)}` : '';
+  const dir = join(TOOLS_DIR, 'ric', `aws-lambda-ric-${RIC_VERSION}-deps${target}-${recipe}`);
   if (existsSync(join(dir, 'prefix', 'lib', 'libaws-lambda-runtime.a'))) return dir;
 
   assertCommands(
@@ -138,7 +160,19 @@ function ensureRicDependencies(log: (line: string) => void): string {
   const work = `${dir}.work`;
   rmSync(work, { recursive: true, force: true });
   const pkg = join(work, 'package');
-  log(`Building aws-lambda-ric ${RIC_VERSION}'s native dependencies (curl, aws-lambda-cpp), first run only.`);
+  log(
+    `Building aws-lambda-ric ${RIC_VERSION}'s native dependencies (curl, aws-lambda-cpp) for ${architecture}, first run only.`,
+  );
+  const env = { ...process.env, ...toolchainEnv(tools) };
+  const host = tools.prefix ? [`--host=${tools.prefix.slice(0, -1)}`] : [];
+  const cmakeCross = tools.prefix
+    ? [
+        '-DCMAKE_SYSTEM_NAME=Linux',
+        `-DCMAKE_SYSTEM_PROCESSOR=${tools.prefix.split('-')[0]}`,
+        `-DCMAKE_C_COMPILER=${tools.prefix}gcc`,
+        `-DCMAKE_CXX_COMPILER=${tools.prefix}g++`,
+      ]
+    : [];
   unpackNpmPackage(`aws-lambda-ric@${RIC_VERSION}`, pkg);
   unpackNpmPackage(`node-addon-api@${NODE_ADDON_API_VERSION}`, join(work, 'node_modules', 'node-addon-api'));
   const prefix = join(work, 'prefix');
@@ -152,9 +186,9 @@ function ensureRicDependencies(log: (line: string) => void): string {
 
   extract('curl.tar.xz', join(work, 'curl'));
   log('  curl: configure and make (about a minute on two cores)');
-  const curl = { cwd: join(work, 'curl'), what: 'building curl for aws-lambda-ric' };
+  const curl = { cwd: join(work, 'curl'), env, what: `building curl for aws-lambda-ric (${architecture})` };
   const options = curlConfigureOptions(join(pkg, 'scripts', 'preinstall.sh'));
-  run('./configure', [`--prefix=${prefix}`, ...options], curl);
+  run('./configure', [`--prefix=${prefix}`, ...host, ...options], curl);
   run('make', ['-j', JOBS], curl);
   run('make', ['install'], curl);
 
@@ -162,10 +196,10 @@ function ensureRicDependencies(log: (line: string) => void): string {
   log('  aws-lambda-cpp: cmake and make');
   const build = join(work, 'aws-lambda-cpp', 'build');
   mkdirSync(build);
-  const cpp = { cwd: build, what: 'building aws-lambda-cpp for aws-lambda-ric' };
+  const cpp = { cwd: build, env, what: `building aws-lambda-cpp for aws-lambda-ric (${architecture})` };
   const configured = run(
     'cmake',
-    ['..', `-DCMAKE_INSTALL_PREFIX=${prefix}`, `-DCMAKE_FIND_ROOT_PATH=${prefix}`, ...CMAKE_OPTIONS],
+    ['..', `-DCMAKE_INSTALL_PREFIX=${prefix}`, `-DCMAKE_FIND_ROOT_PATH=${prefix}`, ...CMAKE_OPTIONS, ...cmakeCross],
     cpp,
   );
   if (/Enhanced stack-traces are enabled/.test(configured)) {
@@ -186,22 +220,39 @@ function ensureRicDependencies(log: (line: string) => void): string {
 
 /** The RIC with its native client built for `node`'s major: a directory to copy into /var/runtime. */
 export function ensureRic(node: NodeRuntime, log: (line: string) => void = () => {}): string {
-  const dir = join(TOOLS_DIR, 'ric', `aws-lambda-ric-${RIC_VERSION}-node${node.major}-x64-${recipe}`);
+  const { architecture } = node;
+  const tools = toolchain(architecture);
+  const dir = join(
+    TOOLS_DIR,
+    'ric',
+    `aws-lambda-ric-${RIC_VERSION}-node${node.major}-${nodeArch(architecture)}-${recipe}`,
+  );
   const stamp = join(dir, 'ric.json');
   if (existsSync(stamp)) return dir;
 
-  const deps = ensureRicDependencies(log);
-  log(`  aws-lambda-ric ${RIC_VERSION}: rapid-client.node for Node.js ${node.version} (node-gyp)`);
+  const deps = ensureRicDependencies(log, architecture);
+  log(`  aws-lambda-ric ${RIC_VERSION}: rapid-client.node for Node.js ${node.version} on ${architecture} (node-gyp)`);
   const work = `${dir}.work`;
   rmSync(work, { recursive: true, force: true });
   mkdirSync(work, { recursive: true });
   cpSync(join(deps, 'package', 'src', 'native'), join(work, 'native'), { recursive: true });
   const require = createRequire(import.meta.url);
-  run(process.execPath, [require.resolve('node-gyp/bin/node-gyp.js'), 'rebuild', `--nodedir=${node.dir}`, '-j', JOBS], {
+  const gyp = [
+    require.resolve('node-gyp/bin/node-gyp.js'),
+    'rebuild',
+    `--nodedir=${node.dir}`,
+    `--arch=${nodeArch(architecture)}`,
+  ];
+  run(process.execPath, [...gyp, '-j', JOBS], {
     cwd: join(work, 'native'),
-    what: `building aws-lambda-ric's rapid-client.node for Node.js ${node.version}`,
+    what: `building aws-lambda-ric's rapid-client.node for Node.js ${node.version} on ${architecture}`,
     // binding.gyp reads DEPS_PREFIX for the static archives and asks node for node-addon-api's paths.
-    env: { ...withoutNpmConfig(process.env), DEPS_PREFIX: join(deps, 'prefix'), NODE_PATH: join(deps, 'node_modules') },
+    env: {
+      ...withoutNpmConfig(process.env),
+      ...toolchainEnv(tools),
+      DEPS_PREFIX: join(deps, 'prefix'),
+      NODE_PATH: join(deps, 'node_modules'),
+    },
   });
 
   const staged = join(work, 'staged');
@@ -209,9 +260,9 @@ export function ensureRic(node: NodeRuntime, log: (line: string) => void = () =>
   for (const file of RIC_FILES) cpSync(join(deps, 'package', file), join(staged, file));
   const addon = join(staged, 'rapid-client.node');
   cpSync(join(work, 'native', 'build', 'Release', 'rapid-client.node'), addon);
-  run('strip', ['--strip-unneeded', addon], { cwd: staged, what: 'stripping rapid-client.node' });
+  run(`${tools.prefix}strip`, ['--strip-unneeded', addon], { cwd: staged, what: 'stripping rapid-client.node' });
 
-  const { problems } = checkNativeFiles(staged);
+  const { problems } = checkNativeFiles(staged, architecture);
   if (problems.length > 0) {
     throw new Error(
       `aws-lambda-ric's native client would not load on Lambda:\n${problems.map((p) => `  ✗ ${p}`).join('\n')}`,
@@ -219,11 +270,16 @@ export function ensureRic(node: NodeRuntime, log: (line: string) => void = () =>
   }
   // It must load in the Node it was built for. Loading it creates the client from AWS_LAMBDA_RUNTIME_API
   // (a null pointer without it), connecting nothing yet.
-  const probe = run(node.bin, ['-p', `Object.keys(require(${JSON.stringify(addon)})).sort().join()`], {
-    cwd: staged,
-    what: `loading rapid-client.node in Node.js ${node.version}`,
-    env: { PATH: process.env.PATH, AWS_LAMBDA_RUNTIME_API: '127.0.0.1:9' },
-  }).trim();
+  const runner = [...emulation(architecture), node.bin];
+  const probe = run(
+    runner[0] as string,
+    [...runner.slice(1), '-p', `Object.keys(require(${JSON.stringify(addon)})).sort().join()`],
+    {
+      cwd: staged,
+      what: `loading rapid-client.node in Node.js ${node.version}`,
+      env: { PATH: process.env.PATH, AWS_LAMBDA_RUNTIME_API: '127.0.0.1:9' },
+    },
+  ).trim();
   if (probe !== 'done,error,next') throw new Error(`rapid-client.node exports ${probe}, not done, error and next`);
   writeFileSync(join(staged, 'ric.json'), `${JSON.stringify({ version: RIC_VERSION, node: node.version }, null, 2)}\n`);
   rmSync(dir, { recursive: true, force: true });

@@ -20,8 +20,11 @@ export const BOOTSTRAP_IN_ROOT = '/var/runtime/bootstrap';
  * then node running the RIC in place of this process, with Lambda's node options.
  * A Node script rather than Lambda's shell script because the minimal root has no shell; execve
  * keeps one process, as `exec` does there, so RIE supervises the runtime itself.
+ * With `emulator` (an arm64 root on x86_64, no binfmt_misc): the kernel cannot start an arm64 node,
+ * but it can start QEMU's static emulator, so the script's interpreter line and the execve go
+ * through it, with node as its argument.
  */
-export function bootstrapScript(runtime: LambdaRuntime, nodeMajor: number): string {
+export function bootstrapScript(runtime: LambdaRuntime, nodeMajor: number, emulator?: string): string {
   const modulePath = [
     `/opt/nodejs/node${nodeMajor}/node_modules`,
     '/opt/nodejs/node_modules',
@@ -29,7 +32,8 @@ export function bootstrapScript(runtime: LambdaRuntime, nodeMajor: number): stri
     '/var/runtime',
     '/var/task',
   ].join(':');
-  return `#!/var/lang/bin/node
+  const node = emulator ? [emulator, '/var/lang/bin/node'] : ['/var/lang/bin/node'];
+  return `#!${node.join(' ')}
 // ${BOOTSTRAP_IN_ROOT} for ${runtime}, written by scripts/lambda/rie-install.ts.
 const env = { ...process.env, AWS_EXECUTION_ENV: 'AWS_Lambda_${runtime}' };
 if (!env.NODE_PATH) env.NODE_PATH = '${modulePath}';
@@ -40,7 +44,7 @@ if (memory > 0) {
   heap.push(\`--max-semi-space-size=\${Math.floor(young / 2)}\`, \`--max-old-space-size=\${memory - young}\`);
 }
 const args = ['--expose-gc', '--max-http-header-size', '81920', ...heap, '/var/runtime/index.mjs'];
-process.execve('/var/lang/bin/node', ['/var/lang/bin/node', ...args], env);
+process.execve('${node[0]}', ${JSON.stringify(node).replaceAll('"', "'")}.concat(args), env);
 `;
 }
 
@@ -65,11 +69,11 @@ export function installRuntimeInterface(
   runtime: LambdaRuntime,
   log: (line: string) => void = () => {},
 ): RuntimeInterface {
-  const pieces = ensureRuntimeInterface(runtime, log);
+  const pieces = ensureRuntimeInterface(runtime, log, root.architecture);
   const runtimeDir = join(root.dir, 'var', 'runtime');
   mkdirSync(runtimeDir, { recursive: true });
   for (const file of readdirSync(pieces.ric)) replaceFile(join(runtimeDir, file), { copy: join(pieces.ric, file) });
-  const bootstrap = bootstrapScript(runtime, pieces.node.major);
+  const bootstrap = bootstrapScript(runtime, pieces.node.major, root.emulator);
   replaceFile(join(root.dir, BOOTSTRAP_IN_ROOT), { text: bootstrap }, 0o755);
   mkdirSync(join(root.dir, 'usr', 'local', 'bin'), { recursive: true });
   replaceFile(join(root.dir, RIE_IN_ROOT), { copy: pieces.rie }, 0o755);

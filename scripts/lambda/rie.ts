@@ -151,6 +151,8 @@ export class RieEnvironment {
     const chroot = chrootCommand(options.root.dir);
     const args = [
       ...chroot.args,
+      // An arm64 RIE in an arm64 root runs under QEMU (minimal-root.ts), as does the runtime it starts.
+      ...(options.root.emulator ? [options.root.emulator] : []),
       RIE_IN_ROOT,
       '--runtime-interface-emulator-address',
       `127.0.0.1:${port}`,

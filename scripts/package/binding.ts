@@ -38,6 +38,7 @@ import {
 import { REPO_ROOT } from '../kafka/layout.js';
 import { emulation } from '../lambda/qemu.js';
 import { type Architecture, type NodeRuntime, nodeArch } from '../lambda/runtimes.js';
+import { toolchain, toolchainEnv } from '../lambda/toolchain.js';
 import { BINDINGS_DIR } from './layout.js';
 
 export { BINDING_PACKAGE };
@@ -50,54 +51,6 @@ const LIBRDKAFKA_CONFIGURE = [
   '--disable-curl',
   '--enable-strip',
 ];
-
-/**
- * The toolchain per architecture. arm64 is cross-built on x86_64 with Debian's cross compilers,
- * against the arm64 static archives Debian's multiarch packages install (libssl-dev:arm64 …, after
- * dpkg --add-architecture arm64), and the headers of the arm64 Node build.
- */
-interface Toolchain {
-  /** The compilers' prefix: '' (the machine's own) or 'aarch64-linux-gnu-'. */
-  prefix: string;
-  /** Debian's package suffix for the static archives: '' or ':arm64'. */
-  multiarch: string;
-  /** Debian packages of the cross compilers, when cross-building. */
-  compilers: string[];
-  /** pkg-config's directory of the target's .pc files, when cross-building. */
-  pkgConfig?: string;
-}
-
-function toolchain(architecture: Architecture): Toolchain {
-  const native = architecture === (process.arch === 'arm64' ? 'arm64' : 'x86_64');
-  if (native) return { prefix: '', multiarch: '', compilers: [] };
-  const triplet = architecture === 'arm64' ? 'aarch64-linux-gnu' : 'x86_64-linux-gnu';
-  const debian = architecture === 'arm64' ? 'arm64' : 'amd64';
-  return {
-    prefix: `${triplet}-`,
-    multiarch: `:${debian}`,
-    compilers: [`gcc-${triplet.replace(/_/g, '-')}`, `g++-${triplet.replace(/_/g, '-')}`],
-    pkgConfig: `/usr/lib/${triplet}/pkgconfig`,
-  };
-}
-
-/** The environment that points librdkafka's configure and node-gyp at the toolchain. */
-function toolchainEnv(tools: Toolchain): NodeJS.ProcessEnv {
-  if (tools.prefix === '') return {};
-  const p = tools.prefix;
-  return {
-    CC: `${p}gcc`,
-    CXX: `${p}g++`,
-    LINK: `${p}g++`,
-    AR: `${p}ar`,
-    LD: `${p}ld`,
-    NM: `${p}nm`,
-    RANLIB: `${p}ranlib`,
-    STRIP: `${p}strip`,
-    OBJDUMP: `${p}objdump`,
-    PKG_CONFIG_PATH: tools.pkgConfig,
-    PKG_CONFIG_LIBDIR: tools.pkgConfig,
-  };
-}
 
 /** The static archives librdkafka links in, and the Debian/Ubuntu package that ships each. */
 const STATIC_ARCHIVES: Record<string, string> = {
@@ -141,11 +94,11 @@ function lockedVersion(name: string): string {
   return version;
 }
 
+/** This file and the toolchain's settings: a change to either builds the bindings again. */
 function recipeHash(): string {
-  return createHash('sha256')
-    .update(readFileSync(fileURLToPath(import.meta.url)))
-    .digest('hex')
-    .slice(0, 12);
+  const hash = createHash('sha256').update(readFileSync(fileURLToPath(import.meta.url)));
+  hash.update(readFileSync(fileURLToPath(new URL('../lambda/toolchain.ts', import.meta.url))));
+  return hash.digest('hex').slice(0, 12);
 }
 
 function run(command: string, args: string[], options: { cwd: string; env?: NodeJS.ProcessEnv; what: string }) {
