@@ -102,7 +102,7 @@ describe.each(RUNTIMES)('the %s arm64 package, in an arm64 minimal root under QE
     expect(produce.ok, produce.error?.message).toBe(true);
     expect(produce.value?.sent).toBe(3);
     expect(readBack.map((m) => [m.key, m.payload]).sort()).toEqual(
-      keys.map((key) => [key, `${key} from arm64`]).sort(),
+      keys.map((key) => [key, `${key} from arm64 ${runtime}`]).sort(),
     );
     expect(consume.ok, consume.error?.message).toBe(true);
     expect(consume.value?.processed).toBe(3);
