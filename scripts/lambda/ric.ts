@@ -15,15 +15,14 @@
  */
 import { createHash } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { BUILD_DIR } from '../package/layout.js';
 import { checkNativeFiles } from '../package/native-check.js';
-import { assertCommands, run, unpackNpmPackage, withoutNpmConfig } from './build-steps.js';
-import { emulation } from './qemu.js';
+import { assertCommands, run, unpackNpmPackage } from './build-steps.js';
+import { emulation, hostArchitecture } from './qemu.js';
 import { type Architecture, ensureNodeRuntime, type LambdaRuntime, type NodeRuntime, nodeArch } from './runtimes.js';
-import { toolchain, toolchainEnv } from './toolchain.js';
+import { nodeGypRebuild, toolchain, toolchainEnv } from './toolchain.js';
 
 export const TOOLS_DIR = join(BUILD_DIR, 'tools');
 
@@ -89,7 +88,7 @@ export function ensureRuntimeInterface(
  * .build/tools/bin/linux_arm64/.
  */
 export function ensureRie(log: (line: string) => void = () => {}, architecture: Architecture = 'x86_64'): string {
-  const cross = architecture !== 'x86_64';
+  const cross = architecture !== hostArchitecture();
   const bin = cross
     ? join(TOOLS_DIR, 'bin', `linux_${nodeArch(architecture)}`, 'aws-lambda-rie')
     : join(TOOLS_DIR, 'bin', 'aws-lambda-rie');
@@ -236,23 +235,12 @@ export function ensureRic(node: NodeRuntime, log: (line: string) => void = () =>
   rmSync(work, { recursive: true, force: true });
   mkdirSync(work, { recursive: true });
   cpSync(join(deps, 'package', 'src', 'native'), join(work, 'native'), { recursive: true });
-  const require = createRequire(import.meta.url);
-  const gyp = [
-    require.resolve('node-gyp/bin/node-gyp.js'),
-    'rebuild',
-    `--nodedir=${node.dir}`,
-    `--arch=${nodeArch(architecture)}`,
-  ];
-  run(process.execPath, [...gyp, '-j', JOBS], {
+  // binding.gyp reads DEPS_PREFIX for the static archives and asks node for node-addon-api's paths.
+  const gyp = nodeGypRebuild(node, JOBS, { DEPS_PREFIX: join(deps, 'prefix'), NODE_PATH: join(deps, 'node_modules') });
+  run(gyp.command, gyp.args, {
     cwd: join(work, 'native'),
     what: `building aws-lambda-ric's rapid-client.node for Node.js ${node.version} on ${architecture}`,
-    // binding.gyp reads DEPS_PREFIX for the static archives and asks node for node-addon-api's paths.
-    env: {
-      ...withoutNpmConfig(process.env),
-      ...toolchainEnv(tools),
-      DEPS_PREFIX: join(deps, 'prefix'),
-      NODE_PATH: join(deps, 'node_modules'),
-    },
+    env: gyp.env,
   });
 
   const staged = join(work, 'staged');

@@ -4,7 +4,10 @@
  * that points configure scripts, cmake and node-gyp at them. Used for the binding
  * (scripts/package/binding.ts) and for AWS's runtime interface client (ric.ts).
  */
-import type { Architecture } from './runtimes.js';
+import { createRequire } from 'node:module';
+import { withoutNpmConfig } from './build-steps.js';
+import { hostArchitecture } from './qemu.js';
+import { type Architecture, type NodeRuntime, nodeArch } from './runtimes.js';
 
 /**
  * The toolchain per architecture. arm64 is cross-built on x86_64 with Debian's cross compilers,
@@ -23,8 +26,7 @@ export interface Toolchain {
 }
 
 export function toolchain(architecture: Architecture): Toolchain {
-  const native = architecture === (process.arch === 'arm64' ? 'arm64' : 'x86_64');
-  if (native) return { prefix: '', multiarch: '', compilers: [] };
+  if (architecture === hostArchitecture()) return { prefix: '', multiarch: '', compilers: [] };
   const triplet = architecture === 'arm64' ? 'aarch64-linux-gnu' : 'x86_64-linux-gnu';
   const debian = architecture === 'arm64' ? 'arm64' : 'amd64';
   return {
@@ -51,5 +53,23 @@ export function toolchainEnv(tools: Toolchain): NodeJS.ProcessEnv {
     OBJDUMP: `${p}objdump`,
     PKG_CONFIG_PATH: tools.pkgConfig,
     PKG_CONFIG_LIBDIR: tools.pkgConfig,
+  };
+}
+
+/**
+ * `node-gyp rebuild` of the addon in the working directory, against `node`'s headers and for its
+ * architecture with the toolchain, run with this Node: its arguments and environment (npm's own
+ * settings left out, so that a global nodedir cannot override --nodedir), plus the addon's `env`.
+ */
+export function nodeGypRebuild(
+  node: NodeRuntime,
+  jobs: string,
+  env: NodeJS.ProcessEnv,
+): { command: string; args: string[]; env: NodeJS.ProcessEnv } {
+  const gyp = createRequire(import.meta.url).resolve('node-gyp/bin/node-gyp.js');
+  return {
+    command: process.execPath,
+    args: [gyp, 'rebuild', `--nodedir=${node.dir}`, `--arch=${nodeArch(node.architecture)}`, '-j', jobs],
+    env: { ...withoutNpmConfig(process.env), ...toolchainEnv(toolchain(node.architecture)), ...env },
   };
 }

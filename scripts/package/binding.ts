@@ -26,7 +26,6 @@ import {
   rmSync,
   writeFileSync,
 } from 'node:fs';
-import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -38,7 +37,7 @@ import {
 import { REPO_ROOT } from '../kafka/layout.js';
 import { emulation } from '../lambda/qemu.js';
 import { type Architecture, type NodeRuntime, nodeArch } from '../lambda/runtimes.js';
-import { toolchain, toolchainEnv } from '../lambda/toolchain.js';
+import { nodeGypRebuild, toolchain, toolchainEnv } from '../lambda/toolchain.js';
 import { BINDINGS_DIR } from './layout.js';
 
 export { BINDING_PACKAGE };
@@ -114,11 +113,6 @@ function run(command: string, args: string[], options: { cwd: string; env?: Node
     const tail = output.trim().split('\n').slice(-40).join('\n');
     throw new Error(`${options.what} failed (${command} ${args.join(' ')}):\n${tail}`, { cause: error });
   }
-}
-
-/** The environment without npm's settings: under `npm run`, e.g. a global nodedir would override --nodedir. */
-function withoutNpmConfig(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  return Object.fromEntries(Object.entries(env).filter(([key]) => !/^npm_config_/i.test(key)));
 }
 
 /** Every tool and archive the build needs, checked before it starts: one error naming all that is missing. */
@@ -236,25 +230,17 @@ export function ensureLambdaBinding(node: NodeRuntime, log: (line: string) => vo
   // BUILD_LIBRDKAFKA=0: the binding's gyp links the librdkafka built above (found through these
   // flags) instead of configuring its own copy; RUNPATH $ORIGIN finds the libraries beside the addon.
   log(`  addon: node-gyp against the headers of Node.js ${node.version} (${architecture})`);
-  const require = createRequire(import.meta.url);
-  const gyp = [
-    require.resolve('node-gyp/bin/node-gyp.js'),
-    'rebuild',
-    `--nodedir=${node.dir}`,
-    `--arch=${nodeArch(architecture)}`,
-  ];
-  run(process.execPath, [...gyp, '-j', JOBS], {
+  const gyp = nodeGypRebuild(node, JOBS, {
+    BUILD_LIBRDKAFKA: '0',
+    CXXFLAGS: `-I${prefix}/include/librdkafka`,
+    LDFLAGS: `-L${prefix}/lib -Wl,-rpath,'$$ORIGIN'`,
+    // The addon's gyp file asks node for the NAN headers; NAN comes from this project's node_modules.
+    NODE_PATH: join(REPO_ROOT, 'node_modules'),
+  });
+  run(gyp.command, gyp.args, {
     cwd: source,
     what: `building the addon for Node.js ${node.version} (${architecture})`,
-    env: {
-      ...withoutNpmConfig(process.env),
-      ...toolchainEnv(tools),
-      BUILD_LIBRDKAFKA: '0',
-      CXXFLAGS: `-I${prefix}/include/librdkafka`,
-      LDFLAGS: `-L${prefix}/lib -Wl,-rpath,'$$ORIGIN'`,
-      // The addon's gyp file asks node for the NAN headers; NAN comes from this project's node_modules.
-      NODE_PATH: join(REPO_ROOT, 'node_modules'),
-    },
+    env: gyp.env,
   });
 
   const staged = join(work, 'staged');
