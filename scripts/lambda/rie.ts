@@ -47,7 +47,11 @@ export interface RieInvokeResult<T = unknown> extends InvocationOutcome<T> {
   /** The runtime's init, when this invocation started the runtime (RIE's INIT REPORT). */
   initDurationMs?: number;
   roundTripMs: number;
-  /** What the function printed during this invocation, with RIE's START, END and REPORT lines. */
+  /**
+   * What the function printed during this invocation, up to RIE's REPORT line, with its START and
+   * END lines. Not always all of it: when the pipe is full, Node queues the runtime's writes and
+   * finishes them after the response, behind REPORT; output() has every line.
+   */
   output: string[];
 }
 
@@ -218,7 +222,8 @@ export class RieEnvironment {
       throw new Error(`invoking through aws-lambda-rie failed: ${(error as Error).message}\n${log}`, { cause: error });
     }
     const roundTripMs = performance.now() - started;
-    // The runtime writes straight into RIE's stdout, so its lines precede the REPORT line RIE prints after it.
+    // The runtime writes straight into RIE's stdout: what it wrote before answering precedes REPORT,
+    // except what Node still queued for a full pipe.
     const isReport = (line: string) => line.startsWith(`REPORT RequestId: ${requestId}`);
     for (const until = Date.now() + REPORT_BOUND_MS; !this.#output.slice(fromOutput).some(isReport); await sleep(10)) {
       if (Date.now() > until || this.#exited) break;

@@ -87,8 +87,20 @@ export async function produceUntil(
 
 export interface ConsumeRun {
   invocations: (Invocation & { result?: DrainResult })[];
-  /** Every key the consume function processed (its default processor logs them at DEBUG), with repeats. */
+  /**
+   * The keys the consume function logged as processed (its default processor logs each at DEBUG)
+   * within each invocation's output, with repeats. Not all of them: see processedKeys.
+   */
   keys: string[];
+}
+
+/**
+ * Every key the function in `lambda` logged as processed so far, with repeats, from its whole output.
+ * An invocation's own output ends at RIE's REPORT line, and lines can come after it: when the pipe
+ * is full, Node queues the runtime's writes and finishes them after the response, behind REPORT.
+ */
+export function processedKeys(lambda: RieEnvironment): string[] {
+  return logLines(lambda.output()).flatMap((line) => (line.message === 'Message' ? [String(line.key)] : []));
 }
 
 /** Invokes the consume function every `everyMs` until `stop()`; then, if asked, until it reports nothing left. */
