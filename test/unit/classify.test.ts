@@ -269,20 +269,50 @@ describe('a port that answers in another protocol, from the line librdkafka logs
   });
 
   it.each([
-    ['a TLS client on a PLAINTEXT listener', CAPTURED.tlsOnPlaintextPort, '127.0.0.1:19092'],
-    ['a TLS client on an HTTP server', CAPTURED.tlsOnHttpServer, '127.0.0.1:32919'],
+    [
+      'a TLS client on a PLAINTEXT listener, twice',
+      [CAPTURED.tlsOnPlaintextPort, CAPTURED.tlsOnPlaintextPort],
+      '127.0.0.1:19092',
+    ],
+    [
+      'the same, its repeat suppressed',
+      [
+        CAPTURED.tlsOnPlaintextPort.replace(
+          'in state SSL_HANDSHAKE',
+          'in state SSL_HANDSHAKE, 3 identical error(s) suppressed',
+        ),
+      ],
+      '127.0.0.1:19092',
+    ],
+    ['a TLS client on an HTTP server', [CAPTURED.tlsOnHttpServer], '127.0.0.1:32919'],
     [
       'OpenSSL 1.1 wording',
-      'ssl://10.0.0.1:9092/bootstrap: SSL handshake failed: error:1408F10B:SSL routines:ssl3_get_record:packet length too long (after 2ms in state SSL_HANDSHAKE)',
+      [
+        'ssl://10.0.0.1:9092/bootstrap: SSL handshake failed: error:1408F10B:SSL routines:ssl3_get_record:packet length too long (after 2ms in state SSL_HANDSHAKE)',
+      ],
       '10.0.0.1:9092',
     ],
-  ])('%s is NOT_TLS, with KAFKA_USE_SSL=false as the fix', (_, message, broker) => {
-    const cause = causeFromLogs([line(message)]);
+  ])('%s is NOT_TLS, with KAFKA_USE_SSL=false as the fix', (_, messages, broker) => {
+    const cause = causeFromLogs(messages.map((message) => line(message)));
     expect(cause).toMatchObject({ code: -181, name: 'NOT_TLS', kind: 'config', broker });
     expect(causeLine(cause as never)).toBe(
       `NOT_TLS (-181): ${broker} does not speak TLS (a PLAINTEXT listener?). ` +
         "Set KAFKA_USE_SSL=false, or put the broker's TLS port (its SSL or SASL_SSL listener) in KAFKA_BOOTSTRAP_SERVERS.",
     );
+  });
+
+  it('a TLS handshake the broker closed once is a transient transport failure, whatever librdkafka guesses', () => {
+    // Logged by a function during the cluster tests' rolling restart, once, by a broker shutting down.
+    const closed =
+      '[thrd:sasl_ssl://127.0.0.1:22094/1]: sasl_ssl://127.0.0.1:22094/1: SSL handshake failed: Disconnected: SSL connection closed by peer: connecting to a PLAINTEXT broker listener? (after 197ms in state SSL_HANDSHAKE)';
+    expect(causeFromLogs([line(closed)])).toMatchObject({
+      code: -195,
+      name: 'TRANSPORT',
+      kind: 'transient',
+      broker: '127.0.0.1:22094',
+      summary:
+        'TRANSPORT (-195): 127.0.0.1:22094 closed the connection during the TLS handshake (a broker shutting down or starting does this)',
+    });
   });
 
   it('a TLS handshake reset by the broker is a transient transport failure, whatever librdkafka guesses', () => {

@@ -315,13 +315,14 @@ describe('ClientLogRecorder', () => {
     // Act: librdkafka's error-level lines (severity 3) of a broker restart, then of a wrong password
     for (const message of [
       'sasl_ssl://127.0.0.1:22094/1: SSL handshake failed: Disconnected: connection reset by peer: connecting to a PLAINTEXT broker listener? (after 45ms in state SSL_HANDSHAKE)',
+      'sasl_ssl://127.0.0.1:22094/1: SSL handshake failed: Disconnected: SSL connection closed by peer: connecting to a PLAINTEXT broker listener? (after 197ms in state SSL_HANDSHAKE)',
       'sasl_ssl://127.0.0.1:22094/1: Connect to ipv4#127.0.0.1:22094 failed: Connection refused (after 0ms in state CONNECT)',
       'sasl_ssl://127.0.0.1:22094/1: SASL authentication error: Authentication failed during authentication due to invalid credentials with SASL mechanism SCRAM-SHA-512 (after 367ms in state AUTH_REQ)',
     ])
       r.error(message, { fac: 'FAIL' });
 
     // Assess
-    expect(levels.map((l) => l.split(' ')[0])).toEqual(['WARN', 'WARN', 'ERROR']);
+    expect(levels.map((l) => l.split(' ')[0])).toEqual(['WARN', 'WARN', 'WARN', 'ERROR']);
   });
 
   it('forwards different lines as they come', () => {
