@@ -8,6 +8,7 @@
  * asynchronous (a synchronous one waits for a missing coordinator for socket.timeout.ms), and its
  * result is served by polling, which also keeps the group session alive.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { RdKafka } from '@confluentinc/kafka-javascript';
 import { librdkafkaProperties } from '../config/librdkafka.js';
 import type { KafkaConfig } from '../config/load.js';
@@ -50,6 +51,19 @@ export function coordinatorOf(recorder: ClientLogRecorder, groupId: string): str
  * not for a callback, so a short one keeps the wait close to the commit's round trip.
  */
 const COMMIT_POLL_MS = 10;
+/**
+ * Commit errors that leave the partitions assigned and pass on their own: the coordinator is loading
+ * the group's offsets (after a broker restart), moved, or has not answered in time. The commit is sent
+ * again after COMMIT_AGAIN_MS while the time allows. Not a rebalance (REBALANCE_IN_PROGRESS,
+ * ILLEGAL_GENERATION, UNKNOWN_MEMBER_ID): the partitions may be someone else's by then.
+ */
+const COMMIT_AGAIN = new Set([
+  rdkafka.CODES.ERRORS.ERR_COORDINATOR_LOAD_IN_PROGRESS,
+  rdkafka.CODES.ERRORS.ERR_COORDINATOR_NOT_AVAILABLE,
+  rdkafka.CODES.ERRORS.ERR_NOT_COORDINATOR,
+  rdkafka.CODES.ERRORS.ERR_REQUEST_TIMED_OUT,
+]);
+const COMMIT_AGAIN_MS = 100;
 /**
  * The message size assumed before any was seen: librdkafka's max.partition.fetch.bytes, the most
  * one partition's fetch brings unless a single message is larger.
@@ -194,10 +208,18 @@ export class ManagedConsumer {
       const result = this.#commitResults.find(answered);
       if (result) {
         const failed = (result.offsets as (TopicPartitionOffset & { error?: unknown })[]).find((o) => o.error);
-        if (result.err) throw result.err;
-        if (failed) throw failed.error;
-        for (const o of offsets) this.#committed.set(`${o.topic}/${o.partition}`, o.offset);
-        return;
+        const error = result.err ?? failed?.error;
+        if (!error) {
+          for (const o of offsets) this.#committed.set(`${o.topic}/${o.partition}`, o.offset);
+          return;
+        }
+        // A coordinator that is loading or moved answers again shortly; the partitions are still ours.
+        if (!COMMIT_AGAIN.has((error as { code?: number }).code as number) || until - Date.now() < COMMIT_AGAIN_MS)
+          throw error;
+        await sleep(COMMIT_AGAIN_MS);
+        this.#commitResults = [];
+        this.client.commit(offsets);
+        continue;
       }
       const left = until - Date.now();
       if (left <= 0) throw new AttemptTimeoutError('offset commit', timeoutMs);
