@@ -1,9 +1,10 @@
 /** Resolves the broker's jars from Maven Central into `.kafka/lib`, once per version of the POM. */
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { LIB_DIR, POM_FILE } from './layout.js';
+import { LIB_DIR, POM_FILE, REPO_ROOT } from './layout.js';
 
 const STAMP = join(LIB_DIR, '.pom-sha256');
 /** Java expands `dir/*` on the classpath itself: no shell needed. */
@@ -16,7 +17,7 @@ export function javaCommand(): string {
 export async function ensureJars(log: (line: string) => void = () => {}): Promise<void> {
   const pomHash = createHash('sha256').update(readFileSync(POM_FILE)).digest('hex');
   const current = existsSync(STAMP) && readFileSync(STAMP, 'utf8').trim() === pomHash;
-  if (current && readdirSync(LIB_DIR).some((file) => file.startsWith('kafka_2.13-'))) return;
+  if (current && readdirSync(LIB_DIR).some((file) => file.startsWith('kafka_2.13-'))) return ensureIamValidator(log);
 
   log(`Resolving Apache Kafka jars from Maven Central into ${LIB_DIR} (first run only).`);
   rmSync(LIB_DIR, { recursive: true, force: true });
@@ -43,4 +44,35 @@ export async function ensureJars(log: (line: string) => void = () => {}): Promis
     );
   }
   writeFileSync(STAMP, `${pomHash}\n`);
+  ensureIamValidator(log);
+}
+
+const VALIDATOR_SOURCE = join(REPO_ROOT, 'scripts', 'kafka', 'iam', 'MskIamTokenValidator.java');
+export const VALIDATOR_CLASS = 'lambdakafka.iam.MskIamTokenValidator';
+
+/**
+ * Compiles the MSK IAM token check against the Kafka jars into `.kafka/lib` (on the brokers'
+ * classpath), again whenever its source or the jars change.
+ */
+export function ensureIamValidator(log: (line: string) => void = () => {}): void {
+  const source = readFileSync(VALIDATOR_SOURCE);
+  const hash = createHash('sha256').update(source).update(readFileSync(STAMP)).digest('hex');
+  const jar = join(LIB_DIR, 'lambda-kafka-msk-iam.jar');
+  const stamp = join(LIB_DIR, '.msk-iam-sha256');
+  if (existsSync(jar) && existsSync(stamp) && readFileSync(stamp, 'utf8').trim() === hash) return;
+  log('Compiling the MSK IAM token check for the SASL_SSL listeners.');
+  const classes = mkdtempSync(join(tmpdir(), 'lambda-kafka-msk-iam-'));
+  const jdk = (tool: string) => (process.env.JAVA_HOME ? join(process.env.JAVA_HOME, 'bin', tool) : tool);
+  try {
+    execFileSync(jdk('javac'), ['-d', classes, '-cp', LIB_CLASSPATH, VALIDATOR_SOURCE], { stdio: 'pipe' });
+    execFileSync(jdk('jar'), ['--create', '--file', jar, '-C', classes, '.'], { stdio: 'pipe' });
+  } catch (error) {
+    const output = `${(error as { stdout?: Buffer }).stdout ?? ''}${(error as { stderr?: Buffer }).stderr ?? ''}`;
+    throw new Error(`Compiling ${VALIDATOR_SOURCE} failed (is a JDK's javac on the PATH?):\n${output}`, {
+      cause: error,
+    });
+  } finally {
+    rmSync(classes, { recursive: true, force: true });
+  }
+  writeFileSync(stamp, `${hash}\n`);
 }

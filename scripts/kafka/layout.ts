@@ -10,6 +10,13 @@ export const LIB_DIR = join(KAFKA_DIR, 'lib');
 export const CERTS_DIR = join(KAFKA_DIR, 'certs');
 export const BROKERS_DIR = join(KAFKA_DIR, 'brokers');
 export const LOCKS_DIR = join(KAFKA_DIR, 'locks');
+/**
+ * The SASL_SSL listeners also take OAUTHBEARER tokens checked as MSK's IAM listener checks them
+ * (iam/MskIamTokenValidator.java): signed for this region by one of the access keys in this file
+ * (accessKeyId=secretAccessKey lines, read at each check; tests add keys with iam.ts).
+ */
+export const MSK_IAM_REGION = 'us-east-1';
+export const MSK_IAM_CREDENTIALS_FILE = join(KAFKA_DIR, 'msk-iam', 'credentials.properties');
 /** The default broker's connection details, read by tests, the demo and users. */
 export const CONNECTION_FILE = join(KAFKA_DIR, 'connection.json');
 

@@ -3,10 +3,12 @@ import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import type { CertificatePaths } from './certs.js';
 import type { BrokerPorts } from './connection.js';
-import { javaCommand, LIB_CLASSPATH } from './jars.js';
-import type { BrokerLayout } from './layout.js';
+import { javaCommand, LIB_CLASSPATH, VALIDATOR_CLASS } from './jars.js';
+import { type BrokerLayout, MSK_IAM_CREDENTIALS_FILE, MSK_IAM_REGION } from './layout.js';
 
 export const SCRAM_MECHANISM = 'SCRAM-SHA-512';
+/** How long an AWS_MSK_IAM connection lasts before it must re-authenticate: short, for the tests. */
+export const MSK_IAM_REAUTH_MS = 20_000;
 
 export interface BrokerState {
   clusterId: string;
@@ -40,9 +42,14 @@ export function brokerProperties(
     'ssl.truststore.location': certs.caFile,
     'listener.name.ssl.ssl.client.auth': 'required',
     'listener.name.sasl_ssl.ssl.client.auth': 'none',
-    'sasl.enabled.mechanisms': SCRAM_MECHANISM,
+    'sasl.enabled.mechanisms': `${SCRAM_MECHANISM},OAUTHBEARER`,
     'listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config':
       'org.apache.kafka.common.security.scram.ScramLoginModule required;',
+    // AWS_MSK_IAM's tokens, checked as MSK checks them (layout.ts); a connection re-authenticates
+    // (KIP-368) when its token expires, or after this long, whichever comes first.
+    'listener.name.sasl_ssl.oauthbearer.sasl.jaas.config': `org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required unsecuredLoginStringClaim_sub="broker" credentialsFile="${MSK_IAM_CREDENTIALS_FILE}" region="${MSK_IAM_REGION}";`,
+    'listener.name.sasl_ssl.oauthbearer.sasl.server.callback.handler.class': VALIDATOR_CLASS,
+    'listener.name.sasl_ssl.oauthbearer.connections.max.reauth.ms': String(MSK_IAM_REAUTH_MS),
     // One node: every internal topic must live with replication factor 1.
     'offsets.topic.replication.factor': '1',
     'transaction.state.log.replication.factor': '1',

@@ -17,6 +17,7 @@ type AdminClient = RdKafka.IAdminClient &
     on(event: 'event.log', listener: (line: { severity: number; fac: string; message: string }) => void): unknown;
     on(event: 'event.error', listener: (error: { message: string }) => void): unknown;
     on(event: 'event.stats', listener: (stats: { message: string }) => void): unknown;
+    on(event: 'error', listener: (error: Error) => void): unknown;
   };
 
 export interface NewTopic {

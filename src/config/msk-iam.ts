@@ -32,7 +32,20 @@ export async function loadSigner(packageName: string = SIGNER_PACKAGE): Promise<
 export function mskIamTokenRefresh(region: string, load: () => Promise<Signer> = () => loadSigner()) {
   return async (): Promise<OAuthBearerToken> => {
     const signer = await load();
-    const { token, expiryTime } = await signer.generateAuthToken({ region });
-    return { tokenValue: token, lifetime: expiryTime, principal: '' };
+    let signed: { token: string; expiryTime: number };
+    try {
+      signed = await signer.generateAuthToken({ region });
+    } catch (error) {
+      throw new Error(`AWS_MSK_IAM: signing a token for ${region} failed: ${(error as Error).message}`, {
+        cause: error,
+      });
+    }
+    // The signer signs what is left of expiring credentials, even when nothing is.
+    if (signed.expiryTime <= Date.now()) {
+      throw new Error(
+        `AWS_MSK_IAM: the role's credentials expired at ${new Date(signed.expiryTime).toISOString()}: a token signed with them is refused`,
+      );
+    }
+    return { tokenValue: signed.token, lifetime: signed.expiryTime, principal: '' };
   };
 }

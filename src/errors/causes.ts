@@ -81,6 +81,26 @@ export const KAFKA_CAUSES: readonly KafkaCauseEntry[] = [
     hint: "Use a client certificate (KAFKA_SSL_CERTFILE / KAFKA_SSL_CERT_PEM) issued by a CA in the broker's truststore and within its validity dates, or add its CA to the broker's truststore.",
   },
   {
+    // AWS_MSK_IAM: the broker's OAUTHBEARER answer (RFC 7628) refused the signed token.
+    name: 'MSK_IAM_TOKEN_REFUSED',
+    code: -169,
+    kind: config,
+    hint: "The broker refused the token signed with the function role's credentials (AWS_MSK_IAM): AWS_REGION must be the cluster's region, the role's credentials current and its policy must allow kafka-cluster:Connect on the cluster (and the topic and group actions used), and the clock right (5 minutes of skew at most).",
+  },
+  {
+    // A token that expired before it reached the broker: a new one is signed on the next attempt.
+    name: 'MSK_IAM_TOKEN_EXPIRED',
+    code: -169,
+    kind: ERROR_KINDS.transient,
+    hint: 'The broker received an AWS_MSK_IAM token past its expiry (a connection made with a token signed before a freeze, or a clock behind): a new token is signed for the next attempt. If it persists, check the clock and that the credentials are not about to expire.',
+  },
+  {
+    name: 'MSK_IAM_SIGNING_FAILED',
+    code: -169,
+    kind: config,
+    hint: 'No AWS_MSK_IAM token could be signed, so no broker was asked: the function needs the package aws-msk-iam-sasl-signer-js, AWS_REGION, and current role credentials (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, which Lambda sets).',
+  },
+  {
     // Sends wait for it: librdkafka's messages time out in the end (-192).
     name: 'PRODUCER_ID_UNAVAILABLE',
     code: -192,

@@ -52,6 +52,20 @@ function notKafka(m: RegExpMatchArray): string {
 /** Specific causes librdkafka only logs: the ones no retry can fix first, then the transient ones. */
 export const LOG_PATTERNS: readonly LogPattern[] = [
   {
+    // AWS_MSK_IAM's token callback failed: the binding's error event, or librdkafka's line after it.
+    pattern: /(?:oauthbearer_token_refresh_cb|Failed to acquire SASL OAUTHBEARER token): (.*)$/,
+    code: -169,
+    cause: 'MSK_IAM_SIGNING_FAILED',
+    describe: (m) => `no token was signed: ${m[1]}`,
+  },
+  {
+    // An OAUTHBEARER refusal is the broker's JSON error (RFC 7628); its status says why.
+    pattern: brokerLine('SASL authentication error: \\{"status":"(?<status>[^"]*)"[^}]*\\}'),
+    code: -169,
+    cause: (m) => (/expired/.test(m.groups?.status ?? '') ? 'MSK_IAM_TOKEN_EXPIRED' : 'MSK_IAM_TOKEN_REFUSED'),
+    describe: (m) => `${broker(m)} refused the AWS_MSK_IAM token: ${m.groups?.status}`,
+  },
+  {
     pattern: /SASL authentication error: (.*?)(?: \(after \d+ms.*)?$/,
     code: -169,
     describe: (m) => `SASL authentication failed: ${m[1]}`,

@@ -141,8 +141,11 @@ export class ClientLogRecorder {
   follow(client: {
     on(event: 'event.log', listener: (line: { severity: number; fac: string; message: string }) => void): unknown;
     on(event: 'event.stats', listener: (stats: { message: string }) => void): unknown;
+    on(event: 'error', listener: (error: Error) => void): unknown;
   }): void {
     client.on('event.log', (line) => this.#record(levelOfSeverity(line.severity), line.message, { fac: line.fac }));
+    // The binding emits a failed token callback (AWS_MSK_IAM) as 'error': unheard, it would end the process.
+    client.on('error', (error) => this.#record('error', error.message, { fac: 'ERROR' }));
     client.on('event.stats', (stats) => {
       const failures = this.statistics.update(stats.message);
       if (!this.#muted) this.#countFailures(this.#logged, this.#fromStatistics + failures);

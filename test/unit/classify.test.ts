@@ -92,8 +92,10 @@ describe('the classification table', () => {
     expect(new Set(KAFKA_CAUSES.map((c) => c.name)).size).toBe(KAFKA_CAUSES.length);
     for (const cause of KAFKA_CAUSES) {
       expect(codes.has(cause.code), cause.name).toBe(true);
-      // Only a cluster that cannot hand out producer ids is waited for: everything else is the function's settings.
-      expect(cause.kind, cause.name).toBe(cause.name === 'PRODUCER_ID_UNAVAILABLE' ? 'transient' : 'config');
+      // Only a cluster that cannot hand out producer ids, and a token that expired on its way (a new one
+      // is signed), are waited for: everything else is the function's settings.
+      const waited = ['PRODUCER_ID_UNAVAILABLE', 'MSK_IAM_TOKEN_EXPIRED'];
+      expect(cause.kind, cause.name).toBe(waited.includes(cause.name) ? 'transient' : 'config');
       expect(cause.hint, cause.name).toMatch(/KAFKA_|broker|diagnose|controller/);
     }
   });
@@ -103,6 +105,47 @@ describe('the classification table', () => {
     for (const entry of LOG_PATTERNS) {
       if (typeof entry.cause === 'string') expect(named.has(entry.cause), entry.cause).toBe(true);
     }
+  });
+});
+
+describe("AWS_MSK_IAM (OAUTHBEARER) failures, from the broker's answer and the token callback", () => {
+  const refused = (status: string) =>
+    `[thrd:sasl_ssl://127.0.0.1:19094/bootstrap]: sasl_ssl://127.0.0.1:19094/bootstrap: SASL authentication error: {"status":"${status}"} (after 305ms in state AUTH_REQ)`;
+
+  it('a refused token is MSK_IAM_TOKEN_REFUSED with the status, a setting to fix', () => {
+    const cause = causeFromLogs([line(refused('wrong_region: signed for host kafka.eu-west-1.amazonaws.com'))]);
+    expect(cause).toMatchObject({
+      code: -169,
+      name: 'MSK_IAM_TOKEN_REFUSED',
+      kind: 'config',
+      broker: '127.0.0.1:19094',
+    });
+    expect(cause?.summary).toBe(
+      'MSK_IAM_TOKEN_REFUSED (-169): 127.0.0.1:19094 refused the AWS_MSK_IAM token: wrong_region: signed for host kafka.eu-west-1.amazonaws.com',
+    );
+    expect(cause?.hint).toMatch(/AWS_REGION must be the cluster's region/);
+  });
+
+  it('an expired token is MSK_IAM_TOKEN_EXPIRED, retried with a new one', () => {
+    const cause = causeFromLogs([line(refused('expired_token: expired at 2026-12-03T07:06:32Z'))]);
+    expect(cause).toMatchObject({ code: -169, name: 'MSK_IAM_TOKEN_EXPIRED', kind: 'transient', retriable: true });
+  });
+
+  it('a password refusal is still AUTHENTICATION', () => {
+    expect(causeFromLogs([line(CAPTURED.wrongPassword)])).toMatchObject({ name: 'AUTHENTICATION' });
+  });
+
+  it('a token callback that failed is MSK_IAM_SIGNING_FAILED, with its reason', () => {
+    const cause = causeFromLogs([
+      line(
+        "oauthbearer_token_refresh_cb: AWS_MSK_IAM: the role's credentials expired at 2026-12-03T07:06:32.809Z: a token signed with them is refused",
+        'ERROR',
+      ),
+    ]);
+    expect(cause).toMatchObject({ code: -169, name: 'MSK_IAM_SIGNING_FAILED', kind: 'config' });
+    expect(cause?.summary).toBe(
+      "MSK_IAM_SIGNING_FAILED (-169): no token was signed: AWS_MSK_IAM: the role's credentials expired at 2026-12-03T07:06:32.809Z: a token signed with them is refused",
+    );
   });
 });
 

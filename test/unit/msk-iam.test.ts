@@ -31,4 +31,23 @@ describe('AWS_MSK_IAM token refresh', () => {
       'KAFKA_SASL_MECHANISM=AWS_MSK_IAM needs the package aws-msk-iam-sasl-signer-js: add it to the function',
     );
   });
+
+  it('refuses to hand librdkafka a token signed with credentials that already expired, and says when they did', async () => {
+    const expired = Date.now() - 5000;
+    const signer = { generateAuthToken: async () => ({ token: 'dG9rZW4', expiryTime: expired }) };
+    await expect(mskIamTokenRefresh('eu-west-1', async () => signer)()).rejects.toThrow(
+      `AWS_MSK_IAM: the role's credentials expired at ${new Date(expired).toISOString()}: a token signed with them is refused`,
+    );
+  });
+
+  it("names the region when the signer fails, and keeps the signer's reason", async () => {
+    const signer = {
+      generateAuthToken: async () => {
+        throw new Error('AWS credentials cannot be empty to generate auth token.');
+      },
+    };
+    await expect(mskIamTokenRefresh('eu-west-1', async () => signer)()).rejects.toThrow(
+      'AWS_MSK_IAM: signing a token for eu-west-1 failed: AWS credentials cannot be empty to generate auth token.',
+    );
+  });
 });
