@@ -4,6 +4,7 @@
  * hold a pool thread until they answer or time out, so each goes through NativeCalls.
  */
 import type { RdKafka } from '@confluentinc/kafka-javascript';
+import { trackTokenClient } from '../config/librdkafka.js';
 import type { KafkaConfig } from '../config/load.js';
 import type { ClientLogRecorder } from '../observability/client-log.js';
 import { rdkafka } from './binding.js';
@@ -45,6 +46,7 @@ export class ManagedAdmin {
   static standalone(config: KafkaConfig, recorder: ClientLogRecorder, calls: NativeCalls): ManagedAdmin {
     const client = rdkafka.AdminClient.create(adminProperties(config) as RdKafka.GlobalConfig) as AdminClient;
     recorder.follow(client);
+    trackTokenClient(config, client);
     client.on('event.error', (error) => recorder.error(`Error: ${error.message}`, { fac: 'ERROR' }));
     return new ManagedAdmin(client, recorder, calls, false);
   }

@@ -10,7 +10,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { RdKafka } from '@confluentinc/kafka-javascript';
-import { librdkafkaProperties } from '../config/librdkafka.js';
+import { librdkafkaProperties, trackTokenClient } from '../config/librdkafka.js';
 import type { KafkaConfig } from '../config/load.js';
 import { AttemptTimeoutError } from '../errors/errors.js';
 import type { ClientLogRecorder } from '../observability/client-log.js';
@@ -111,6 +111,7 @@ export class ManagedConsumer {
       { 'auto.offset.reset': 'earliest' },
     );
     recorder.follow(this.client);
+    trackTokenClient(config, this.client);
     this.client.on('event.error', (error: { message: string }) =>
       recorder.error(`Error: ${error.message}`, { fac: 'ERROR' }),
     );

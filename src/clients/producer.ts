@@ -10,6 +10,7 @@
  * attempts, and the log can end the wait as soon as it names a cause.
  */
 import type { RdKafka } from '@confluentinc/kafka-javascript';
+import { trackTokenClient } from '../config/librdkafka.js';
 import type { KafkaConfig } from '../config/load.js';
 import { namedCause } from '../errors/causes.js';
 import { type Classification, classifyKafkaError } from '../errors/classify.js';
@@ -164,6 +165,7 @@ export class ManagedProducer {
     this.#lingerMs = config.produce.lingerMs;
     this.client = new rdkafka.Producer(producerProperties(config, deliveryTimeoutMs) as RdKafka.ProducerGlobalConfig);
     recorder.follow(this.client);
+    trackTokenClient(config, this.client);
     this.client.on('event.error', (error: { message: string; isFatal?: boolean }) => {
       if (error.isFatal) this.#fatal = error;
       recorder.error(`Error: ${error.message}`, { fac: 'ERROR' });

@@ -15,7 +15,7 @@
  * initializer adds what each stage needs.
  */
 import type { KafkaConfig, PemSource } from './load.js';
-import { mskIamTokenRefresh } from './msk-iam.js';
+import { type MskIamTokens, mskIamTokens } from './msk-iam.js';
 
 export type ClientType = 'producer' | 'consumer' | 'admin';
 
@@ -54,7 +54,7 @@ function connectionProperties(config: KafkaConfig): RdKafkaProperties {
   const sasl = config.sasl;
   if (sasl?.mechanism === 'AWS_MSK_IAM') {
     props['sasl.mechanisms'] = 'OAUTHBEARER';
-    props.oauthbearer_token_refresh_cb = mskIamTokenRefresh(sasl.region as string);
+    props.oauthbearer_token_refresh_cb = mskIamTokens(sasl.region as string, sasl.tokenLifetimeMs).refresh;
   } else if (sasl) {
     props['sasl.mechanisms'] = sasl.mechanism;
     props['sasl.username'] = sasl.username as string;
@@ -86,3 +86,14 @@ export const PROPERTY_MAP: Readonly<Record<string, Readonly<Record<ClientType, s
   KAFKA_CONSUMER_CONNECTIONS_MAX_IDLE_MS: { producer: null, consumer: 'connections.max.idle.ms', admin: null },
   KAFKA_CONSUMER_METADATA_MAX_AGE_MS: { producer: null, consumer: 'topic.metadata.refresh.interval.ms', admin: null },
 };
+
+/** The AWS_MSK_IAM token source of clients built from `config`, if it uses one. */
+export function tokenSourceOf(config: KafkaConfig): MskIamTokens | undefined {
+  const sasl = config.sasl;
+  return sasl?.mechanism === 'AWS_MSK_IAM' ? mskIamTokens(sasl.region as string, sasl.tokenLifetimeMs) : undefined;
+}
+
+/** Registers a client built from `config` with its token source, which hands it new tokens after a freeze. */
+export function trackTokenClient(config: KafkaConfig, client: object): void {
+  tokenSourceOf(config)?.track(client);
+}

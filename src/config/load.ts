@@ -32,6 +32,8 @@ export interface SaslSettings {
   password?: Secret;
   /** AWS_MSK_IAM only: the region the token is signed for (AWS_REGION). */
   region?: string;
+  /** AWS_MSK_IAM only: KAFKA_MSK_IAM_TOKEN_LIFETIME. */
+  tokenLifetimeMs?: number;
 }
 
 export interface ConsumerSettings {
@@ -346,7 +348,7 @@ export function loadConfig(env: Environment = process.env, fetched?: Readonly<Re
     ? {
         mechanism: p.KAFKA_SASL_MECHANISM,
         ...(p.KAFKA_SASL_MECHANISM === 'AWS_MSK_IAM'
-          ? { region: env.AWS_REGION?.trim() }
+          ? { region: env.AWS_REGION?.trim(), tokenLifetimeMs: p.KAFKA_MSK_IAM_TOKEN_LIFETIME as number }
           : {
               username: p.KAFKA_SASL_USERNAME,
               password: p.KAFKA_SASL_PASSWORD === undefined ? undefined : new Secret(p.KAFKA_SASL_PASSWORD),

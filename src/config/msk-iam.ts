@@ -11,7 +11,26 @@ export interface OAuthBearerToken {
   principal: string;
 }
 
-type Signer = { generateAuthToken(options: { region: string }): Promise<{ token: string; expiryTime: number }> };
+interface Signed {
+  token: string;
+  expiryTime: number;
+}
+interface Credentials {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken?: string;
+  expiration?: Date;
+}
+type Signer = {
+  generateAuthToken(options: { region: string }): Promise<Signed>;
+  generateAuthTokenFromCredentialsProvider?(options: {
+    region: string;
+    awsCredentialsProvider: () => Promise<Credentials>;
+  }): Promise<Signed>;
+};
+
+/** MSK's and the signer's longest token: 15 minutes. */
+export const MAX_TOKEN_LIFETIME_MS = 900_000;
 
 const SIGNER_PACKAGE = 'aws-msk-iam-sasl-signer-js';
 
@@ -28,24 +47,127 @@ export async function loadSigner(packageName: string = SIGNER_PACKAGE): Promise<
   }
 }
 
+/**
+ * Lambda's credentials, from the environment, read at each signing (a rotation is used by the next
+ * token), as expiring within `lifetimeMs`: the signer signs for what is left of the credentials.
+ * Undefined where the environment has none (the signer's default chain then, at its 15 minutes).
+ */
+function environmentCredentials(lifetimeMs: number): (() => Promise<Credentials>) | undefined {
+  const { AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, AWS_CREDENTIAL_EXPIRATION } = process.env;
+  if (!AWS_ACCESS_KEY_ID || !AWS_SECRET_ACCESS_KEY) return undefined;
+  const expires = AWS_CREDENTIAL_EXPIRATION ? Date.parse(AWS_CREDENTIAL_EXPIRATION) : Number.POSITIVE_INFINITY;
+  return async () => ({
+    accessKeyId: AWS_ACCESS_KEY_ID,
+    secretAccessKey: AWS_SECRET_ACCESS_KEY,
+    ...(AWS_SESSION_TOKEN && { sessionToken: AWS_SESSION_TOKEN }),
+    expiration: new Date(Math.min(expires, Date.now() + lifetimeMs)),
+  });
+}
+
+async function sign(region: string, lifetimeMs: number, load: () => Promise<Signer>): Promise<OAuthBearerToken> {
+  const signer = await load();
+  let signed: Signed;
+  try {
+    const credentials = environmentCredentials(lifetimeMs);
+    signed =
+      credentials && signer.generateAuthTokenFromCredentialsProvider
+        ? await signer.generateAuthTokenFromCredentialsProvider({ region, awsCredentialsProvider: credentials })
+        : await signer.generateAuthToken({ region });
+  } catch (error) {
+    throw new Error(`AWS_MSK_IAM: signing a token for ${region} failed: ${(error as Error).message}`, {
+      cause: error,
+    });
+  }
+  // The signer signs what is left of expiring credentials, even when nothing is.
+  if (signed.expiryTime <= Date.now()) {
+    throw new Error(
+      `AWS_MSK_IAM: the role's credentials expired at ${new Date(signed.expiryTime).toISOString()}: a token signed with them is refused`,
+    );
+  }
+  return { tokenValue: signed.token, lifetime: signed.expiryTime, principal: '' };
+}
+
 /** The `oauthbearer_token_refresh_cb` for MSK IAM in `region`. */
-export function mskIamTokenRefresh(region: string, load: () => Promise<Signer> = () => loadSigner()) {
-  return async (): Promise<OAuthBearerToken> => {
-    const signer = await load();
-    let signed: { token: string; expiryTime: number };
-    try {
-      signed = await signer.generateAuthToken({ region });
-    } catch (error) {
-      throw new Error(`AWS_MSK_IAM: signing a token for ${region} failed: ${(error as Error).message}`, {
-        cause: error,
-      });
-    }
-    // The signer signs what is left of expiring credentials, even when nothing is.
-    if (signed.expiryTime <= Date.now()) {
-      throw new Error(
-        `AWS_MSK_IAM: the role's credentials expired at ${new Date(signed.expiryTime).toISOString()}: a token signed with them is refused`,
-      );
-    }
-    return { tokenValue: signed.token, lifetime: signed.expiryTime, principal: '' };
+export function mskIamTokenRefresh(
+  region: string,
+  load: () => Promise<Signer> = () => loadSigner(),
+  lifetimeMs = MAX_TOKEN_LIFETIME_MS,
+) {
+  return (): Promise<OAuthBearerToken> => sign(region, lifetimeMs, load);
+}
+
+/** A client of the binding: its native handle takes a new token at any time. */
+interface TokenClient {
+  _client?: { setOAuthBearerToken(value: string, lifetime: number, principal: string, extensions: string[]): void };
+}
+
+/**
+ * The token the clients of this process use, signed when librdkafka asks (at 80 % of the last
+ * one's lifetime) and, after a freeze that passed that point, again before the invocation's first
+ * request: librdkafka's own renewal would run on thaw, in the background, racing the reconnects
+ * that carry the expired token.
+ */
+export class MskIamTokens {
+  readonly #region: string;
+  readonly #lifetimeMs: number;
+  readonly #load: () => Promise<Signer>;
+  readonly #clients = new Set<WeakRef<TokenClient>>();
+  #current: OAuthBearerToken | undefined;
+  #signedAt = 0;
+
+  constructor(region: string, lifetimeMs: number, load: () => Promise<Signer> = () => loadSigner()) {
+    this.#region = region;
+    this.#lifetimeMs = lifetimeMs;
+    this.#load = load;
+  }
+
+  /** librdkafka's oauthbearer_token_refresh_cb. */
+  readonly refresh = async (): Promise<OAuthBearerToken> => {
+    const token = await sign(this.#region, this.#lifetimeMs, this.#load);
+    this.#current = token;
+    this.#signedAt = Date.now();
+    return token;
   };
+
+  /** Hands new tokens to `client` too (a client built with this source's refresh callback). */
+  track(client: object): void {
+    this.#clients.add(new WeakRef(client as TokenClient));
+  }
+
+  /** Whether librdkafka's renewal is due (80 % of the lifetime gone) while it could not run. */
+  due(now = Date.now()): boolean {
+    const current = this.#current;
+    return current !== undefined && now >= this.#signedAt + 0.8 * (current.lifetime - this.#signedAt);
+  }
+
+  /** Signs a new token and gives it to every live client; returns how many took it. */
+  async renew(): Promise<number> {
+    const token = await this.refresh();
+    let given = 0;
+    for (const ref of this.#clients) {
+      const client = ref.deref();
+      try {
+        if (!client?._client) throw new Error('gone');
+        client._client.setOAuthBearerToken(token.tokenValue, token.lifetime, token.principal, []);
+        given++;
+      } catch {
+        // Closed or collected: it needs no token.
+        this.#clients.delete(ref);
+      }
+    }
+    return given;
+  }
+}
+
+const sources = new Map<string, MskIamTokens>();
+
+/** The process's token source for `region` and `lifetimeMs`: one, shared by every client built with it. */
+export function mskIamTokens(region: string, lifetimeMs = MAX_TOKEN_LIFETIME_MS): MskIamTokens {
+  const key = `${region}/${lifetimeMs}`;
+  let source = sources.get(key);
+  if (!source) {
+    source = new MskIamTokens(region, lifetimeMs);
+    sources.set(key, source);
+  }
+  return source;
 }

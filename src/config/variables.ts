@@ -59,6 +59,12 @@ export const VARIABLES = {
     schema: saslMechanism,
     description: 'PLAIN, SCRAM-SHA-256, SCRAM-SHA-512 or AWS_MSK_IAM. With KAFKA_USE_SSL: SASL_SSL.',
   },
+  KAFKA_MSK_IAM_TOKEN_LIFETIME: {
+    schema: secondsAsMs(10, 900),
+    default: '900',
+    description:
+      "AWS_MSK_IAM: seconds a signed token is valid (at most 900, the signer's and MSK's). The token is renewed before it expires, and at the first invocation after a freeze that outlived most of it. Shorter only when credentials come from the environment (Lambda's); mostly for tests.",
+  },
   KAFKA_SASL_USERNAME: { schema: nonEmptyText, description: 'SASL user (PLAIN / SCRAM).' },
   KAFKA_SASL_PASSWORD: { schema: nonEmptyText, secret: true, description: 'SASL password (PLAIN / SCRAM).' },
   KAFKA_SASL_PASSWORD_SECRET: {

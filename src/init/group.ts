@@ -20,7 +20,7 @@ import { rdkafka } from '../clients/binding.js';
 import { coordinatorOf } from '../clients/consumer.js';
 import type { NativeCalls } from '../clients/native.js';
 import { COMMON_OVERRIDES } from '../clients/properties.js';
-import { librdkafkaProperties } from '../config/librdkafka.js';
+import { librdkafkaProperties, trackTokenClient } from '../config/librdkafka.js';
 import type { KafkaConfig } from '../config/load.js';
 import { classifyKafkaError } from '../errors/classify.js';
 import type { ClientLogRecorder } from '../observability/client-log.js';
@@ -65,6 +65,7 @@ export class GroupObserver {
       {},
     );
     recorder.follow(this.#client);
+    trackTokenClient(config, this.#client);
   }
 
   async #connect(deadline: Deadline): Promise<void> {

@@ -14,6 +14,7 @@ import type { ManagedAdmin } from '../clients/admin.js';
 import { ManagedConsumer } from '../clients/consumer.js';
 import { NativeCalls, within } from '../clients/native.js';
 import { ManagedProducer } from '../clients/producer.js';
+import { tokenSourceOf } from '../config/librdkafka.js';
 import { type Environment, type KafkaConfig, loadConfig } from '../config/load.js';
 import { type Resolved, rejectsCredentials, resolveReferences, SecretFetchError } from '../config/references.js';
 import { type Classification, classifyKafkaError } from '../errors/classify.js';
@@ -211,15 +212,19 @@ export class KafkaInitializer {
     if (coldStart) this.metrics.count(METRIC_NAMES.coldStart);
     let margin = 1000;
     let pauseMs: number | undefined;
+    let tokenDue = false;
     try {
       const config = this.config();
       margin = config.init.deadlineMarginMs;
       const pause = this.#lastEnd === undefined ? 0 : Date.now() - this.#lastEnd;
       if (pause > pauseThreshold(config)) pauseMs = pause;
+      tokenDue = tokenSourceOf(config)?.due() ?? false;
     } catch {
       // An invalid configuration is reported by whatever the invocation asks for.
     }
-    return new Invocation(context, margin, coldStart, pauseMs);
+    const invocation = new Invocation(context, margin, coldStart, pauseMs);
+    invocation.tokenDue = tokenDue;
+    return invocation;
   }
 
   /**
@@ -279,7 +284,7 @@ export class KafkaInitializer {
   producer(invocation: Invocation): Promise<ManagedProducer> {
     // A warm invocation's usual case, without the initialisation's promise chain.
     const ready = this.#stages.producer.current();
-    if (ready !== undefined && invocation.pauseMs === undefined) return Promise.resolve(ready);
+    if (ready !== undefined && invocation.pauseMs === undefined && !invocation.tokenDue) return Promise.resolve(ready);
     return this.#initialise('producer', invocation, this.#stages.producer, async (ctx) => {
       const clients = await this.#common(ctx, true);
       return this.#stages.producer.get(() => runProducer(ctx, clients));
@@ -361,6 +366,7 @@ export class KafkaInitializer {
     chain: (ctx: StepContext) => Promise<T>,
   ): Promise<T> {
     const config = this.config();
+    if (invocation.tokenDue) await this.#renewToken(invocation, config);
     if (terminal.isSettledOk() && !(await this.#clientsDied(invocation, path))) return terminal.current() as T;
     const label = LABELS[path];
     const attemptMetric = ATTEMPT_METRICS[path];
@@ -499,6 +505,23 @@ export class KafkaInitializer {
   }
 
   // --- freeze / thaw ---------------------------------------------------------------------
+
+  /**
+   * AWS_MSK_IAM after a freeze that outlived most of the token: a new one for every client before
+   * the invocation's first request, so that no reconnect carries the expired one (msk-iam.ts).
+   */
+  async #renewToken(invocation: Invocation, config: KafkaConfig): Promise<void> {
+    invocation.tokenDue = false;
+    const source = tokenSourceOf(config);
+    if (!source) return;
+    try {
+      const clients = await source.renew();
+      this.#log.info(`AWS_MSK_IAM token renewed after a freeze, for ${clients} client(s)`);
+    } catch (error) {
+      // The clients keep the old token; a refused connection is then named with its cause.
+      this.#log.warn(`AWS_MSK_IAM token not renewed after a freeze: ${(error as Error).message}`);
+    }
+  }
 
   /** After a long pause: rebuild only what did not survive it (see thaw.ts). Returns whether `path` must rebuild. */
   async #clientsDied(invocation: Invocation, path: Path): Promise<boolean> {

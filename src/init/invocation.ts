@@ -23,6 +23,8 @@ export class Invocation {
   readonly pauseMs: number | undefined;
   /** Set once the liveness check after a long pause has run in this invocation. */
   livenessChecked = false;
+  /** AWS_MSK_IAM: the token's renewal fell due while the environment was frozen (MskIamTokens.due). */
+  tokenDue = false;
 
   constructor(context: InvocationContext, marginMs: number, coldStart: boolean, pauseMs: number | undefined) {
     this.context = context;

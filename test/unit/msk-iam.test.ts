@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { loadSigner, mskIamTokenRefresh } from '../../src/config/msk-iam.js';
+import { loadSigner, MskIamTokens, mskIamTokenRefresh } from '../../src/config/msk-iam.js';
 
 describe('AWS_MSK_IAM token refresh', () => {
   it('signs a token with the role credentials, offline, and gives librdkafka its absolute expiry', async () => {
@@ -49,5 +49,66 @@ describe('AWS_MSK_IAM token refresh', () => {
     await expect(mskIamTokenRefresh('eu-west-1', async () => signer)()).rejects.toThrow(
       'AWS_MSK_IAM: signing a token for eu-west-1 failed: AWS credentials cannot be empty to generate auth token.',
     );
+  });
+
+  it("signs with the environment's credentials for the lifetime asked, read again at each signing", async () => {
+    const saved = { ...process.env };
+    Object.assign(process.env, {
+      AWS_ACCESS_KEY_ID: 'ASIAFIRSTKEY0000',
+      AWS_SECRET_ACCESS_KEY: 'first-secret',
+      AWS_SESSION_TOKEN: 'first-session',
+    });
+    try {
+      const refresh = mskIamTokenRefresh('us-east-1', undefined, 30_000);
+      const first = await refresh();
+      process.env.AWS_ACCESS_KEY_ID = 'ASIASECONDKEY000';
+      const second = await refresh();
+
+      const url = (token: { tokenValue: string }) => Buffer.from(token.tokenValue, 'base64url').toString('utf8');
+      expect(url(first)).toContain('X-Amz-Credential=ASIAFIRSTKEY0000');
+      expect(url(second)).toContain('X-Amz-Credential=ASIASECONDKEY000');
+      expect(Number(/X-Amz-Expires=([\d.]+)/.exec(url(first))?.[1])).toBeCloseTo(30, 0);
+      expect(first.lifetime).toBeGreaterThan(Date.now() + 25_000);
+      expect(first.lifetime).toBeLessThanOrEqual(Date.now() + 30_000);
+    } finally {
+      process.env = saved;
+    }
+  });
+});
+
+describe('the token source of a frozen environment', () => {
+  const signer = (lifetimeMs: number) => ({
+    generateAuthToken: async () => ({ token: `t${Date.now()}`, expiryTime: Date.now() + lifetimeMs }),
+  });
+  const client = () => {
+    const given: string[] = [];
+    return { given, _client: { setOAuthBearerToken: (value: string) => given.push(value) } };
+  };
+
+  it('is due once 80 % of the lifetime has passed (where librdkafka renews), not before', async () => {
+    const tokens = new MskIamTokens('us-east-1', 10_000, async () => signer(10_000));
+    expect(tokens.due()).toBe(false);
+    await tokens.refresh();
+    expect(tokens.due(Date.now() + 7_000)).toBe(false);
+    expect(tokens.due(Date.now() + 8_100)).toBe(true);
+  });
+
+  it('gives a renewed token to every live client, and forgets a closed one', async () => {
+    const tokens = new MskIamTokens('us-east-1', 10_000, async () => signer(10_000));
+    const [a, b] = [client(), client()];
+    const closed = {
+      _client: {
+        setOAuthBearerToken: () => {
+          throw new Error('Client is disconnected');
+        },
+      },
+    };
+    for (const c of [a, b, closed]) tokens.track(c);
+
+    expect(await tokens.renew()).toBe(2);
+    expect(await tokens.renew()).toBe(2);
+    expect(a.given).toHaveLength(2);
+    expect(b.given).toEqual(a.given);
+    expect(tokens.due()).toBe(false);
   });
 });
