@@ -4,13 +4,15 @@
  * handlers authenticate with a token the signer makes from the role's credentials, and a token the
  * broker refuses fails with its cause named.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import type { DrainResult } from '../../src/consume/drain.js';
 import type { HealthStatus } from '../../src/init/health.js';
 import type { DirectResult } from '../../src/produce/produce.js';
 import { iamEnv, issueIamCredentials } from '../support/iam.js';
 import { createTopic, uniqueName } from '../support/kafka.js';
-import { expectNoSecrets, handlerEnvironment, logLines } from '../support/lambda.js';
+import { readWithKcat } from '../support/kcat.js';
+import { expectNoSecrets, handlerEnvironment, logLines, messages } from '../support/lambda.js';
 
 describe('AWS_MSK_IAM against a broker that checks the signed token', () => {
   it('produce, consume and health authenticate with the role credentials', async () => {
@@ -83,4 +85,65 @@ describe('AWS_MSK_IAM against a broker that checks the signed token', () => {
     },
     60_000,
   );
+
+  it('an environment frozen for twice the token lifetime produces on its first invocation after the thaw, its token renewed first', async () => {
+    // Prepare: 10 s tokens; the emulated environment is frozen (SIGSTOP) between invocations, as Lambda's is
+    const topic = uniqueName('iam-freeze');
+    await createTopic(topic, 1);
+    const env = { ...iamEnv(issueIamCredentials()), KAFKA_TOPICS: topic, KAFKA_MSK_IAM_TOKEN_LIFETIME: '10' };
+    const producer = await handlerEnvironment('handlers/produce.ts', env);
+    const send = (key: string) => producer.invoke<DirectResult>({ messages: [{ key, value: key }] }, 30_000);
+    const before = await send('before');
+
+    // Act: frozen for 20 s, past the token's expiry (and the broker's session, which ends with the token)
+    await sleep(20_000);
+    const thawed = await send('after');
+
+    // Assess: delivered once, nothing at ERROR. librdkafka's threads resume at the thaw, before any
+    // JavaScript, and reconnect with the token they hold: the broker may refuse that one attempt (WARN).
+    const warnings = logLines(thawed.output).filter((l) => l.level === 'WARN');
+    console.log(`after the thaw: ${thawed.durationMs.toFixed(0)} ms, ${warnings.length} WARN line(s)`);
+    for (const line of warnings) console.log(`  ${line.message.slice(0, 200)}`);
+    expect(before.value?.results[0]?.ok, before.output.join('\n')).toBe(true);
+    expect(thawed.ok, JSON.stringify(thawed.error)).toBe(true);
+    expect(thawed.value?.results[0]?.ok, thawed.output.join('\n')).toBe(true);
+    expect(messages(thawed.output)).toContain('AWS_MSK_IAM token renewed after a freeze, for 1 client(s)');
+    expect(logLines(thawed.output).filter((l) => l.level === 'ERROR')).toEqual([]);
+    for (const line of warnings)
+      expect(line.message).toMatch(/expired_token|authentication failure|all broker connections are down/);
+    const read = await readWithKcat('PLAINTEXT', topic);
+    expect(read.map((m) => m.key).sort()).toEqual(['after', 'before']);
+  }, 90_000);
+
+  it('a drain longer than the re-authentication interval (20 s) keeps reading across re-authentications', async () => {
+    // Prepare
+    const topic = uniqueName('iam-reauth');
+    await createTopic(topic, 1);
+    const env = {
+      ...iamEnv(issueIamCredentials()),
+      KAFKA_TOPICS: topic,
+      KAFKA_CONSUMER_GROUP_ID: uniqueName('iam-reauth'),
+    };
+    const producer = await handlerEnvironment('handlers/produce.ts', env);
+    const consumer = await handlerEnvironment('handlers/consume.ts', env);
+    await consumer.invoke<DrainResult>({ idleMs: 500 }, 30_000);
+
+    // Act: one drain of 30 s at most while a message is produced every second for 26 s
+    const draining = consumer.invoke<DrainResult>({ idleMs: 5000, maxMessages: 26 }, 60_000);
+    const sent: boolean[] = [];
+    for (let i = 0; i < 26; i++) {
+      const result = await producer.invoke<DirectResult>({ messages: [{ key: `m${i}`, value: 'v' }] }, 30_000);
+      sent.push(result.value?.results[0]?.ok === true);
+      await sleep(1000);
+    }
+    const drained = await draining;
+
+    // Assess
+    expect(sent.every(Boolean)).toBe(true);
+    expect(drained.ok, JSON.stringify(drained.error)).toBe(true);
+    expect(drained.durationMs).toBeGreaterThan(20_000);
+    expect(drained.value?.processed, drained.output.join('\n')).toBe(26);
+    const trouble = logLines(drained.output).filter((l) => l.level === 'WARN' || l.level === 'ERROR');
+    expect(trouble.map((l) => l.message)).toEqual([]);
+  }, 120_000);
 });
