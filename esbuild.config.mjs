@@ -7,10 +7,12 @@
  *
  *   npx tsx esbuild.config.mjs [--node 22]     bundle for that Node major (default 22, nodejs22.x)
  */
-import { rmSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { build } from 'esbuild';
 import { bundleFunction } from './src/esbuild.js';
 
 const root = dirname(fileURLToPath(import.meta.url));
@@ -36,6 +38,36 @@ export async function bundleHandlers({ nodeMajor = 22, outdir = join(root, 'dist
       }),
     ),
   );
+}
+
+const SIGNER = 'aws-msk-iam-sasl-signer-js';
+
+/**
+ * The MSK IAM signer, which the bundles import only with KAFKA_SASL_MECHANISM=AWS_MSK_IAM, as one
+ * bundled file in `nodeModules`/aws-msk-iam-sasl-signer-js (with the AWS SDK pieces it uses): the
+ * package's own tree is dozens of packages. Returns the file written.
+ */
+export async function bundleSigner({ nodeMajor = 22, nodeModules }) {
+  const require = createRequire(import.meta.url);
+  const manifest = JSON.parse(readFileSync(require.resolve(`${SIGNER}/package.json`), 'utf8'));
+  const dir = join(nodeModules, SIGNER);
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  const outfile = join(dir, 'index.js');
+  await build({
+    entryPoints: [require.resolve(SIGNER)],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: `node${nodeMajor}`,
+    minify: true,
+    legalComments: 'none',
+    logLevel: 'error',
+  });
+  const { name, version, license } = manifest;
+  writeFileSync(join(dir, 'package.json'), `${JSON.stringify({ name, version, license, main: 'index.js' }, null, 2)}\n`);
+  return outfile;
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {

@@ -12,7 +12,7 @@
 import { execFileSync } from 'node:child_process';
 import { chmodSync, cpSync, mkdirSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { bundleHandlers, HANDLERS } from '../../esbuild.config.mjs';
+import { bundleHandlers, bundleSigner, HANDLERS } from '../../esbuild.config.mjs';
 import { assertBindingFits, BINDING_PACKAGE, checkImport } from '../../src/esbuild.js';
 import { emulation } from '../lambda/qemu.js';
 import { type Architecture, ensureNodeRuntime, type LambdaRuntime, type NodeRuntime } from '../lambda/runtimes.js';
@@ -92,6 +92,8 @@ export async function buildPackage(
   mkdirSync(staged, { recursive: true });
   await bundleHandlers({ nodeMajor: node.major, outdir: join(staged, 'dist') });
   cpSync(join(binding.dir, 'node_modules'), join(staged, 'node_modules'), { recursive: true });
+  // serverless.yml offers AWS_MSK_IAM (mskClusterArn): the functions load the signer only then.
+  await bundleSigner({ nodeMajor: node.major, nodeModules: join(staged, 'node_modules') });
 
   const native = assertDeployable(staged, `Lambda ${runtime} (Amazon Linux 2023, ${architecture})`, architecture);
   // The check users get from lambda-kafka/esbuild, on the package as staged: architecture, glibc, Node ABI.

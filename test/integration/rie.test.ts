@@ -16,6 +16,7 @@ import { RieEnvironment, type RieInvokeResult, type RieOptions } from '../../scr
 import { ensureNodeRuntime, LAMBDA_RUNTIMES, type LambdaRuntime } from '../../scripts/lambda/runtimes.js';
 import type { DrainResult } from '../../src/consume/drain.js';
 import type { HealthStatus } from '../../src/init/health.js';
+import { iamEnv, issueIamCredentials } from '../support/iam.js';
 import { createTopic, uniqueName } from '../support/kafka.js';
 import { logLines } from '../support/lambda.js';
 import { freshPackageZip } from '../support/package.js';
@@ -134,6 +135,33 @@ describe.each(RUNTIMES)('the %s package under RIE and the RIC, in a minimal root
     expect(logLines(produceCold.output)[0]).toMatchObject({ service: 'lambda-kafka' });
     expect(producer.diagnostics().join('\n')).toMatch(/INIT RTDONE\(status: success\)/);
   }, 180_000);
+
+  it('produces and consumes with AWS_MSK_IAM: the package carries the signer, and the broker checks its token', async () => {
+    // Prepare: role credentials as Lambda sets them; the signer is bundled into the package's node_modules
+    const topic = uniqueName(`rie-iam-${runtime}`);
+    await createTopic(topic, 1);
+    const env = {
+      POWERTOOLS_SERVICE_NAME: 'lambda-kafka',
+      ...iamEnv(issueIamCredentials()),
+      KAFKA_SSL_CAFILE: '/opt/certs/ca.pem',
+      KAFKA_TOPICS: topic,
+      KAFKA_CONSUMER_GROUP_ID: uniqueName('rie-iam-group'),
+    };
+    const producer = await start({ handler: 'dist/produce/index.handler', env, timeoutSeconds: 30 });
+    const consumer = await start({ handler: 'dist/consume/index.handler', env, timeoutSeconds: 30 });
+
+    // Act
+    const sent = await producer.invoke<{ sent: number }>({ messages: [{ key: 'iam', value: `signed in ${runtime}` }] });
+    const drained = await consumer.invoke<DrainResult>({ idleMs: 1000 });
+
+    // Assess
+    for (const result of [sent, drained]) {
+      expect(result.ok, `${JSON.stringify(result.error)}\n${result.output.join('\n')}`).toBe(true);
+      expect(logLines(result.output).filter((l) => l.level === 'WARN' || l.level === 'ERROR')).toEqual([]);
+    }
+    expect(sent.value?.sent).toBe(1);
+    expect(drained.value?.processed).toBe(1);
+  }, 120_000);
 
   it('reports an invocation that outlives AWS_LAMBDA_FUNCTION_TIMEOUT as timed out, and the environment serves the next from a fresh runtime', async () => {
     // Prepare
