@@ -62,6 +62,11 @@ export const TEST_BROKERS = {
   'fault-split-ca': { portBase: 20892, props: {} },
   /** Its SCRAM password is rotated, and it is restarted, under a warm function (secrets.test.ts). */
   secrets: { portBase: 20992, props: {} },
+  /** Forgets an idle producer's id after 5 s (producer.id.expiration.ms; checked every second). */
+  'pid-expiry': {
+    portBase: 21092,
+    props: { 'producer.id.expiration.ms': '5000', 'producer.id.expiration.check.interval.ms': '1000' },
+  },
 } as const;
 
 /** Registers hooks that run broker `name` for this file; the returned getter gives its connection. */
@@ -114,8 +119,8 @@ export async function createDeniedTopic(
   return topic;
 }
 
-/** Kafka's own kafka-acls tool against a broker's PLAINTEXT listener. */
-export function kafkaAcls(connection: BrokerConnection, args: string[]): Promise<string> {
+/** One of Kafka's own tools (`mainClass`) against a broker's PLAINTEXT listener; its standard output. */
+function kafkaTool(connection: BrokerConnection, mainClass: string, args: string[]): Promise<string> {
   return new Promise((resolve, reject) => {
     execFile(
       javaCommand(),
@@ -123,12 +128,35 @@ export function kafkaAcls(connection: BrokerConnection, args: string[]): Promise
         '-Dlog4j2.configurationFile=/dev/null',
         '-cp',
         LIB_CLASSPATH,
-        'org.apache.kafka.tools.AclCommand',
+        mainClass,
         '--bootstrap-server',
         connection.listeners.PLAINTEXT.bootstrapServers,
         ...args,
       ],
-      (error, stdout, stderr) => (error ? reject(new Error(`kafka-acls failed: ${stderr}`)) : resolve(stdout)),
+      (error, stdout, stderr) => (error ? reject(new Error(`${mainClass} failed: ${stderr}`)) : resolve(stdout)),
     );
   });
+}
+
+/** Kafka's own kafka-acls tool against a broker's PLAINTEXT listener. */
+export function kafkaAcls(connection: BrokerConnection, args: string[]): Promise<string> {
+  return kafkaTool(connection, 'org.apache.kafka.tools.AclCommand', args);
+}
+
+/** The producer ids partition `topic`[`partition`] keeps state for (kafka-transactions describe-producers). */
+export async function activeProducerIds(connection: BrokerConnection, topic: string, partition = 0): Promise<string[]> {
+  const out = await kafkaTool(connection, 'org.apache.kafka.tools.TransactionsCommand', [
+    'describe-producers',
+    '--topic',
+    topic,
+    '--partition',
+    String(partition),
+  ]);
+  // A header line, then one line per producer id.
+  return out
+    .trim()
+    .split('\n')
+    .slice(1)
+    .map((line) => line.trim().split(/\s+/)[0] as string)
+    .filter((id) => /^\d+$/.test(id));
 }
