@@ -37,6 +37,16 @@ export function brokerConnections(port: number): Set<string> {
   return clients;
 }
 
+/** The client ends of the connections to `port` that are open now (ESTABLISHED, seen from the client). */
+export function establishedConnections(port: number): Set<string> {
+  const clients = new Set<string>();
+  for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    for (const [local, remote, state] of endpoints(file))
+      if (portOf(remote) === port && state === '01') clients.add(local);
+  }
+  return clients;
+}
+
 /** How many connections to `port` appeared while `action` ran. */
 export async function newConnections<T>(port: number, action: () => Promise<T>): Promise<{ value: T; opened: number }> {
   const before = brokerConnections(port);

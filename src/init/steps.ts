@@ -221,7 +221,9 @@ export function assertConsumerSettings(config: KafkaConfig): void {
 const JOIN_POLL_MS = 200;
 
 /**
- * The consumer is ready when it has joined its group and holds an assignment: librdkafka retries
+ * The consumer is ready when it has joined its group and received its assignment, which may be
+ * empty: a group with more members than partitions (Lambda's concurrency above the partition count)
+ * leaves some with none, and their drain ends at once ('unassigned'). librdkafka retries
  * FindCoordinator by itself, so "coordinator not available" is a join that never completes.
  * `consumer` may come from a failed attempt, still connected: then its join simply carries on.
  */
@@ -238,7 +240,7 @@ export async function runConsumer(ctx: StepContext, consumer: ManagedConsumer): 
     });
   }
   const operation = `joining consumer group ${groupId}`;
-  while (consumer.assignment().length === 0) {
+  while (consumer.assignmentCount === 0) {
     const left = ctx.deadline.remainingMs();
     if (left < 1) {
       const lines = linesSince([consumer.recorder], started - 60_000);

@@ -27,6 +27,31 @@ async function produce(topic: string, count: number, prefix: string): Promise<st
 }
 
 describe('the default consume handler', () => {
+  it('with more environments than partitions, the one left without a partition ends its drain at once instead of failing', async () => {
+    // Prepare: one partition, three environments of the same group draining at the same time
+    const topic = uniqueName('consume-spare');
+    await createTopic(topic, 1);
+    const keys = await produce(topic, 20, 'spare');
+    const env = { ...envFor('PLAINTEXT'), KAFKA_TOPICS: topic, KAFKA_CONSUMER_GROUP_ID: uniqueName('spare-group') };
+    const environments = [];
+    for (let i = 0; i < 3; i++) environments.push(await handlerEnvironment('handlers/consume.ts', env));
+
+    // Act: all drain long enough to be awake for each other's join: a member frozen after its
+    // invocation holds a rebalance up until its session times out (45 s)
+    const results = await Promise.all(
+      environments.map((lambda) => lambda.invoke<DrainResult>({ idleMs: 20_000 }, 60_000)),
+    );
+
+    console.log(
+      `three members, one partition: drains of ${results.map((r) => `${r.durationMs.toFixed(0)} ms`).join(', ')}`,
+    );
+    // Assess: all succeed; the partition's messages were read, and at least one member had no partition
+    for (const result of results) expect(result.ok, JSON.stringify(result.error)).toBe(true);
+    const processed = results.reduce((sum, r) => sum + (r.value?.processed ?? 0), 0);
+    expect(processed).toBeGreaterThanOrEqual(keys.length);
+    expect(results.map((r) => r.value?.stoppedBecause)).toContain('unassigned');
+  }, 90_000);
+
   it('drains what is waiting, commits it, and reports the lag', async () => {
     const topic = uniqueName('consume');
     await createTopic(topic, 2);
