@@ -66,7 +66,10 @@ export async function bundleSigner({ nodeMajor = 22, nodeModules }) {
     logLevel: 'error',
   });
   const { name, version, license } = manifest;
-  writeFileSync(join(dir, 'package.json'), `${JSON.stringify({ name, version, license, main: 'index.js' }, null, 2)}\n`);
+  writeFileSync(
+    join(dir, 'package.json'),
+    `${JSON.stringify({ name, version, license, main: 'index.js' }, null, 2)}\n`,
+  );
   return outfile;
 }
 
