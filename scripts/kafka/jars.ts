@@ -10,8 +10,13 @@ const STAMP = join(LIB_DIR, '.pom-sha256');
 /** Java expands `dir/*` on the classpath itself: no shell needed. */
 export const LIB_CLASSPATH = join(LIB_DIR, '*');
 
+/** A JDK tool (java, javac, jar): JAVA_HOME's when set, else the PATH's. */
+function jdkTool(tool: string): string {
+  return process.env.JAVA_HOME ? join(process.env.JAVA_HOME, 'bin', tool) : tool;
+}
+
 export function javaCommand(): string {
-  return process.env.JAVA_HOME ? join(process.env.JAVA_HOME, 'bin', 'java') : 'java';
+  return jdkTool('java');
 }
 
 export async function ensureJars(log: (line: string) => void = () => {}): Promise<void> {
@@ -62,10 +67,9 @@ export function ensureIamValidator(log: (line: string) => void = () => {}): void
   if (existsSync(jar) && existsSync(stamp) && readFileSync(stamp, 'utf8').trim() === hash) return;
   log('Compiling the MSK IAM token check for the SASL_SSL listeners.');
   const classes = mkdtempSync(join(tmpdir(), 'lambda-kafka-msk-iam-'));
-  const jdk = (tool: string) => (process.env.JAVA_HOME ? join(process.env.JAVA_HOME, 'bin', tool) : tool);
   try {
-    execFileSync(jdk('javac'), ['-d', classes, '-cp', LIB_CLASSPATH, VALIDATOR_SOURCE], { stdio: 'pipe' });
-    execFileSync(jdk('jar'), ['--create', '--file', jar, '-C', classes, '.'], { stdio: 'pipe' });
+    execFileSync(jdkTool('javac'), ['-d', classes, '-cp', LIB_CLASSPATH, VALIDATOR_SOURCE], { stdio: 'pipe' });
+    execFileSync(jdkTool('jar'), ['--create', '--file', jar, '-C', classes, '.'], { stdio: 'pipe' });
   } catch (error) {
     const output = `${(error as { stdout?: Buffer }).stdout ?? ''}${(error as { stderr?: Buffer }).stderr ?? ''}`;
     throw new Error(`Compiling ${VALIDATOR_SOURCE} failed (is a JDK's javac on the PATH?):\n${output}`, {

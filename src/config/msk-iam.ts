@@ -104,16 +104,17 @@ interface TokenClient {
 /**
  * The token the clients of this process use, signed when librdkafka asks (at 80 % of the last
  * one's lifetime) and, after a freeze that passed that point, again before the invocation's first
- * request: librdkafka's own renewal would run on thaw, in the background, racing the reconnects
- * that carry the expired token.
+ * request, rather than whenever librdkafka's own renewal gets to run. Neither beats librdkafka's
+ * threads, which reconnect at the thaw with the token they hold (README: MSK IAM).
  */
 export class MskIamTokens {
   readonly #region: string;
   readonly #lifetimeMs: number;
   readonly #load: () => Promise<Signer>;
   readonly #clients = new Set<WeakRef<TokenClient>>();
-  #current: OAuthBearerToken | undefined;
+  /** When the current token was signed, and when it expires (0: none signed yet). */
   #signedAt = 0;
+  #expiresAt = 0;
 
   constructor(region: string, lifetimeMs: number, load: () => Promise<Signer> = () => loadSigner()) {
     this.#region = region;
@@ -124,8 +125,8 @@ export class MskIamTokens {
   /** librdkafka's oauthbearer_token_refresh_cb. */
   readonly refresh = async (): Promise<OAuthBearerToken> => {
     const token = await sign(this.#region, this.#lifetimeMs, this.#load);
-    this.#current = token;
     this.#signedAt = Date.now();
+    this.#expiresAt = token.lifetime;
     return token;
   };
 
@@ -136,8 +137,7 @@ export class MskIamTokens {
 
   /** Whether librdkafka's renewal is due (80 % of the lifetime gone) while it could not run. */
   due(now = Date.now()): boolean {
-    const current = this.#current;
-    return current !== undefined && now >= this.#signedAt + 0.8 * (current.lifetime - this.#signedAt);
+    return this.#expiresAt > 0 && now >= this.#signedAt + 0.8 * (this.#expiresAt - this.#signedAt);
   }
 
   /** Signs a new token and gives it to every live client; returns how many took it. */

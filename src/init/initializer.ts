@@ -508,7 +508,8 @@ export class KafkaInitializer {
 
   /**
    * AWS_MSK_IAM after a freeze that outlived most of the token: a new one for every client before
-   * the invocation's first request, so that no reconnect carries the expired one (msk-iam.ts).
+   * the invocation's first request (msk-iam.ts). librdkafka's threads may already have reconnected
+   * with the old one at the thaw; that attempt can be refused, the next carries this token.
    */
   async #renewToken(invocation: Invocation, config: KafkaConfig): Promise<void> {
     invocation.tokenDue = false;
