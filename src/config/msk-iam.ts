@@ -30,6 +30,12 @@ type Signer = {
 };
 
 /** MSK's and the signer's longest token: 15 minutes. */
+/**
+ * How long after a token that had lapsed (expired before anything renewed it: the process was
+ * frozen) the broker's refusals of it are expected: librdkafka's lines reach JavaScript a moment
+ * after the attempt, which may be after the new token was signed.
+ */
+const LAPSE_GRACE_MS = 10_000;
 export const MAX_TOKEN_LIFETIME_MS = 900_000;
 
 const SIGNER_PACKAGE = 'aws-msk-iam-sasl-signer-js';
@@ -105,7 +111,8 @@ interface TokenClient {
  * The token the clients of this process use, signed when librdkafka asks (at 80 % of the last
  * one's lifetime) and, after a freeze that passed that point, again before the invocation's first
  * request, rather than whenever librdkafka's own renewal gets to run. Neither beats librdkafka's
- * threads, which reconnect at the thaw with the token they hold (README: MSK IAM).
+ * threads, which reconnect at the thaw with the token they hold: the broker refuses that attempt
+ * as expired, which `lapsed()` tells apart from a refusal nothing explains (README: MSK IAM).
  */
 export class MskIamTokens {
   readonly #region: string;
@@ -115,6 +122,8 @@ export class MskIamTokens {
   /** When the current token was signed, and when it expires (0: none signed yet). */
   #signedAt = 0;
   #expiresAt = 0;
+  /** When a token that had expired unrenewed was last replaced (0: never). */
+  #lapseEndedAt = 0;
 
   constructor(region: string, lifetimeMs: number, load: () => Promise<Signer> = () => loadSigner()) {
     this.#region = region;
@@ -125,10 +134,24 @@ export class MskIamTokens {
   /** librdkafka's oauthbearer_token_refresh_cb. */
   readonly refresh = async (): Promise<OAuthBearerToken> => {
     const token = await sign(this.#region, this.#lifetimeMs, this.#load);
-    this.#signedAt = Date.now();
+    const now = Date.now();
+    if (this.#expiresAt > 0 && now >= this.#expiresAt) this.#lapseEndedAt = now;
+    this.#signedAt = now;
     this.#expiresAt = token.lifetime;
     return token;
   };
+
+  /**
+   * Whether the clients hold, or held a moment ago, a token that expired with nobody to renew it
+   * (the process was frozen past its expiry): a broker refusing it as expired is then what a
+   * thaw does, not a clock or credentials to fix. Measured by this process's clock, which signed it.
+   */
+  lapsed(now = Date.now()): boolean {
+    return (
+      (this.#expiresAt > 0 && now >= this.#expiresAt) ||
+      (this.#lapseEndedAt > 0 && now - this.#lapseEndedAt < LAPSE_GRACE_MS)
+    );
+  }
 
   /** Hands new tokens to `client` too (a client built with this source's refresh callback). */
   track(client: object): void {

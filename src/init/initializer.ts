@@ -158,7 +158,14 @@ export class KafkaInitializer {
     const idleLog = options.log ? this.#log : logTo(newLogger());
     this.#recorders = new ClientRecorders(
       this.#log,
-      { onConnectionFailure: (count) => this.metrics.count(METRIC_NAMES.connectionErrors, count) },
+      {
+        onConnectionFailure: (count) => this.metrics.count(METRIC_NAMES.connectionErrors, count),
+        // Clients exist only once the configuration is valid.
+        tokenLapsed: () =>
+          this.#config !== undefined &&
+          !(this.#config instanceof ConfigError) &&
+          (tokenSourceOf(this.#config)?.lapsed() ?? false),
+      },
       idleLog,
     );
     this.#calls = new NativeCalls(this.#log);

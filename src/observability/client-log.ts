@@ -37,6 +37,14 @@ const SUPPRESSED = /(\d+) identical error\(s\) suppressed/;
 const RETRIED_ON_ITS_OWN =
   /Failed to acquire (?:idempotence|transactional) PID from broker .*Coordinator load in progress: retrying/;
 
+/**
+ * A broker refusing an AWS_MSK_IAM token as expired, and what the binding reports right after it
+ * (within EXPIRED_FOLLOW_UP_MS) for the same attempt.
+ */
+const EXPIRED_TOKEN = /SASL authentication error: \{"status":"expired_token/;
+const EXPIRED_FOLLOW_UP = /^(?:Error: )?(?:authentication failure|all broker connections are down)$/i;
+const EXPIRED_FOLLOW_UP_MS = 2000;
+
 /** How many connection failures one librdkafka line reports: 0, 1, or 1 plus the repeats it folded in. */
 export function connectionFailures(message: string): number {
   if (!CONNECTION_FAILURE.test(message)) return 0;
@@ -47,6 +55,11 @@ export interface RecorderOptions {
   capacity?: number;
   /** Called with the number of broker connections that failed, from the client's statistics (clients/stats.ts). */
   onConnectionFailure?: (count: number) => void;
+  /**
+   * Whether the AWS_MSK_IAM token expired unrenewed (a freeze) just now (MskIamTokens.lapsed): the
+   * broker's refusal of it is then expected, logged at INFO and not counted as a connection failure.
+   */
+  tokenLapsed?: () => boolean;
 }
 
 /** What the binding passes along with a message: librdkafka's facility, the client name, a timestamp. */
@@ -65,6 +78,9 @@ export class ClientLogRecorder {
   /** When a line was last forwarded, and how many identical repeats were held back since. */
   #forwardedAt = 0;
   #heldBack = 0;
+  /** Failures that were a lapsed token's expected refusal (not counted), and until when its follow-up lines come. */
+  #expected = 0;
+  #expectedUntil = 0;
 
   /** `log` may be a function: the log to use at the moment a line arrives (see ClientRecorders). */
   constructor(client: string, log: Log | (() => Log) = silentLog, options: RecorderOptions = {}) {
@@ -92,26 +108,46 @@ export class ClientLogRecorder {
       if (this.#lines.length > (this.#options.capacity ?? DEFAULT_CAPACITY)) this.#lines.shift();
     }
     if (this.#muted) return;
+    const expected = this.#expectedAfterLapse(level, message, now);
     // The binding repeats librdkafka's failures as error events (facility ERROR): counted once, from the log line.
-    if (extra?.fac !== 'ERROR') this.#countFailures(this.#logged + connectionFailures(message), this.#fromStatistics);
+    if (extra?.fac !== 'ERROR') {
+      const failures = connectionFailures(message);
+      if (expected) this.#expected += failures;
+      this.#countFailures(this.#logged + failures, this.#fromStatistics);
+    }
     if (!repeat) this.#heldBack = 0;
     else if (now - this.#forwardedAt < REPEAT_LOG_INTERVAL_MS) {
       this.#heldBack++;
       return;
     }
-    const forwarded = this.#heldBack > 0 ? `${message} (and ${this.#heldBack} identical line(s) before it)` : message;
+    let forwarded = this.#heldBack > 0 ? `${message} (and ${this.#heldBack} identical line(s) before it)` : message;
+    if (expected && EXPIRED_TOKEN.test(message)) {
+      forwarded +=
+        ' (expected after a freeze: the token expired while the process was frozen and librdkafka reconnected with it before a new one was signed; the next attempt carries the new token)';
+    }
     this.#heldBack = 0;
     this.#forwardedAt = now;
     // ERROR is for what needs a person: a broker that is down or restarting is WARN (the metric and
     // its alarm count those); credentials, certificates, permissions stay ERROR.
     const cause = level === 'error' ? causeFromLogs([line]) : undefined;
-    const logged =
-      level === 'error' && (!cause || cause.kind === 'transient')
+    const logged = expected
+      ? 'info'
+      : level === 'error' && (!cause || cause.kind === 'transient')
         ? 'warn'
         : level === 'warn' && !repeat && RETRIED_ON_ITS_OWN.test(message)
           ? 'info'
           : level;
     this.#log()[logged](forwarded, { client: this.#client, ...(extra?.fac && { facility: extra.fac }) });
+  }
+
+  /** Whether this line is a lapsed token's refusal (see RecorderOptions.tokenLapsed), or the binding's report of it. */
+  #expectedAfterLapse(level: keyof Log, message: string, now: number): boolean {
+    if (level !== 'error' && level !== 'warn') return false;
+    if (EXPIRED_TOKEN.test(message) && this.#options.tokenLapsed?.()) {
+      this.#expectedUntil = now + EXPIRED_FOLLOW_UP_MS;
+      return true;
+    }
+    return now < this.#expectedUntil && EXPIRED_FOLLOW_UP.test(message);
   }
 
   /**
@@ -160,7 +196,7 @@ export class ClientLogRecorder {
   #countFailures(logged: number, fromStatistics: number): void {
     this.#logged = logged;
     this.#fromStatistics = fromStatistics;
-    const total = Math.max(logged, fromStatistics);
+    const total = Math.max(logged, fromStatistics) - this.#expected;
     if (total > this.#reported) this.#options.onConnectionFailure?.(total - this.#reported);
     this.#reported = Math.max(this.#reported, total);
   }

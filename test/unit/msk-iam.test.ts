@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { loadSigner, MskIamTokens, mskIamTokenRefresh } from '../../src/config/msk-iam.js';
 
 describe('AWS_MSK_IAM token refresh', () => {
@@ -91,6 +91,25 @@ describe('the token source of a frozen environment', () => {
     await tokens.refresh();
     expect(tokens.due(Date.now() + 7_000)).toBe(false);
     expect(tokens.due(Date.now() + 8_100)).toBe(true);
+  });
+
+  it('has lapsed while its token is expired unrenewed, and for a moment after the new one, not otherwise', async () => {
+    const tokens = new MskIamTokens('us-east-1', 60_000, async () => signer(60_000));
+    expect(tokens.lapsed()).toBe(false);
+    await tokens.refresh();
+    expect(tokens.lapsed(Date.now() + 59_000)).toBe(false);
+    expect(tokens.lapsed(Date.now() + 60_100)).toBe(true);
+    await tokens.refresh();
+    expect(tokens.lapsed()).toBe(false);
+
+    // A freeze past the expiry: librdkafka's refusals of the old token arrive after the renewal.
+    vi.useFakeTimers({ now: Date.now() });
+    vi.advanceTimersByTime(75_000);
+    await tokens.refresh();
+    expect(tokens.lapsed()).toBe(true);
+    vi.advanceTimersByTime(10_000);
+    expect(tokens.lapsed()).toBe(false);
+    vi.useRealTimers();
   });
 
   it('gives a renewed token to every live client, and forgets a closed one', async () => {

@@ -325,6 +325,43 @@ describe('ClientLogRecorder', () => {
     expect(levels.map((l) => l.split(' ')[0])).toEqual(['WARN', 'WARN', 'WARN', 'ERROR']);
   });
 
+  it("forwards a broker's refusal of a token that lapsed in a freeze at INFO, uncounted, and any other expired-token refusal at WARN", () => {
+    // Prepare
+    vi.useFakeTimers({ now: 0 });
+    const levels: string[] = [];
+    const at = (level: string) => (m: string) => levels.push(`${level} ${m}`);
+    const log = { debug: () => {}, info: at('INFO'), warn: at('WARN'), error: at('ERROR') };
+    let lapsed = true;
+    let failures = 0;
+    const r = new ClientLogRecorder('producer', log, {
+      tokenLapsed: () => lapsed,
+      onConnectionFailure: (n) => {
+        failures += n;
+      },
+    });
+    const refusal =
+      'sasl_ssl://127.0.0.1:19094/1: SASL authentication error: {"status":"expired_token: expired at 2026-12-03T10:07:14Z"} (after 321ms in state AUTH_REQ)';
+
+    // Act: what a thaw brings (the refusal and the binding's two reports of it), then, 5 s on, the
+    // same refusal of a token that had not lapsed (a clock behind), and its report
+    r.error(refusal, { fac: 'FAIL' });
+    r.error('Error: authentication failure', { fac: 'ERROR' });
+    r.error('Error: all broker connections are down', { fac: 'ERROR' });
+    const afterThaw = failures;
+    vi.advanceTimersByTime(5000);
+    lapsed = false;
+    r.error(refusal.replace('10:07:14', '10:07:19'), { fac: 'FAIL' });
+    r.error('Error: all broker connections are down', { fac: 'ERROR' });
+    vi.useRealTimers();
+
+    // Assess
+    expect(levels.map((l) => l.split(' ')[0])).toEqual(['INFO', 'INFO', 'INFO', 'WARN', 'WARN']);
+    expect(levels[0]).toContain('(expected after a freeze: the token expired while the process was frozen');
+    expect(levels[3]).not.toContain('expected');
+    expect(afterThaw).toBe(0);
+    expect(failures).toBe(1);
+  });
+
   it('forwards different lines as they come', () => {
     const { forwarded, recorder: r } = recorder();
     for (const m of ['a', 'b', 'a', 'b']) r.warn(m);
