@@ -122,8 +122,9 @@ export class MskIamTokens {
   /** When the current token was signed, and when it expires (0: none signed yet). */
   #signedAt = 0;
   #expiresAt = 0;
-  /** When a token that had expired unrenewed was last replaced (0: never). */
+  /** When a token that had expired unrenewed was last replaced, and when signing last failed (0: never). */
   #lapseEndedAt = 0;
+  #failedAt = 0;
 
   constructor(region: string, lifetimeMs: number, load: () => Promise<Signer> = () => loadSigner()) {
     this.#region = region;
@@ -133,7 +134,13 @@ export class MskIamTokens {
 
   /** librdkafka's oauthbearer_token_refresh_cb. */
   readonly refresh = async (): Promise<OAuthBearerToken> => {
-    const token = await sign(this.#region, this.#lifetimeMs, this.#load);
+    let token: OAuthBearerToken;
+    try {
+      token = await sign(this.#region, this.#lifetimeMs, this.#load);
+    } catch (error) {
+      this.#failedAt = Date.now();
+      throw error;
+    }
     const now = Date.now();
     if (this.#expiresAt > 0 && now >= this.#expiresAt) this.#lapseEndedAt = now;
     this.#signedAt = now;
@@ -144,13 +151,13 @@ export class MskIamTokens {
   /**
    * Whether the clients hold, or held a moment ago, a token that expired with nobody to renew it
    * (the process was frozen past its expiry): a broker refusing it as expired is then what a
-   * thaw does, not a clock or credentials to fix. Measured by this process's clock, which signed it.
+   * thaw does, not a clock or credentials to fix; not once a signing failed since it expired (that
+   * failure is the cause, logged). Measured by this process's clock, which signed it.
    */
   lapsed(now = Date.now()): boolean {
-    return (
-      (this.#expiresAt > 0 && now >= this.#expiresAt) ||
-      (this.#lapseEndedAt > 0 && now - this.#lapseEndedAt < LAPSE_GRACE_MS)
-    );
+    // Expired, and no signing failed since: a failed one is why it stays expired (logged as such).
+    if (this.#expiresAt > 0 && now >= this.#expiresAt) return this.#failedAt < this.#expiresAt;
+    return this.#lapseEndedAt > 0 && now - this.#lapseEndedAt < LAPSE_GRACE_MS;
   }
 
   /** Hands new tokens to `client` too (a client built with this source's refresh callback). */

@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import type { DrainResult } from '../../src/consume/drain.js';
 import type { HealthStatus } from '../../src/init/health.js';
 import type { DirectResult } from '../../src/produce/produce.js';
-import { iamEnv, issueIamCredentials } from '../support/iam.js';
+import { credentialsEndpoint, endIamSession, iamEnv, issueIamCredentials } from '../support/iam.js';
 import { createTopic, uniqueName } from '../support/kafka.js';
 import { readWithKcat } from '../support/kcat.js';
 import { emf, expectNoSecrets, handlerEnvironment, logLines, messages } from '../support/lambda.js';
@@ -124,6 +124,55 @@ describe('AWS_MSK_IAM against a broker that checks the signed token', () => {
     expect(counted).toBe(0);
     const read = await readWithKcat('PLAINTEXT', topic);
     expect(read.map((m) => m.key).sort()).toEqual(['after', 'before']);
+  }, 90_000);
+
+  it("signs with the credentials the role's endpoint serves at each token: a session rotated between invocations is used by the next one", async () => {
+    // Prepare: credentials from a container credentials endpoint (AWS_CONTAINER_CREDENTIALS_FULL_URI,
+    // where rotating credentials come from), not the environment: session A, expiring in 15 s
+    const topic = uniqueName('iam-rotation');
+    await createTopic(topic, 1);
+    const [a, b] = [issueIamCredentials(), issueIamCredentials()];
+    const endpoint = await credentialsEndpoint({ ...a, expiresAt: Date.now() + 15_000 });
+    const env = {
+      ...iamEnv(a),
+      AWS_ACCESS_KEY_ID: '',
+      AWS_SECRET_ACCESS_KEY: '',
+      AWS_SESSION_TOKEN: '',
+      AWS_CONTAINER_CREDENTIALS_FULL_URI: endpoint.url,
+      AWS_CONTAINER_AUTHORIZATION_TOKEN: 'local-test-token',
+      AWS_SHARED_CREDENTIALS_FILE: '/nonexistent/credentials',
+      AWS_CONFIG_FILE: '/nonexistent/config',
+      KAFKA_TOPICS: topic,
+    };
+    try {
+      const producer = await handlerEnvironment('handlers/produce.ts', env);
+      const send = (key: string) => producer.invoke<DirectResult>({ messages: [{ key, value: key }] }, 30_000);
+      const first = await send('with-a');
+
+      // Act: the endpoint serves session B from now on; A ends at its expiry (the brokers refuse it
+      // from then on, as STS would); the environment stays frozen past it
+      endpoint.serve({ ...b, expiresAt: Date.now() + 3_600_000 });
+      await sleep(Math.max(0, endpoint.firstExpiry - Date.now()) + 500);
+      endIamSession(a);
+      await sleep(4000);
+      const second = await send('with-b');
+
+      // Assess: both delivered, the second with a token signed by B (A's is refused by now), nothing
+      // cached past A's session, nothing at WARN or ERROR
+      expect(first.value?.results[0]?.ok, first.output.join('\n')).toBe(true);
+      expect(second.ok, JSON.stringify(second.error)).toBe(true);
+      expect(second.value?.results[0]?.ok, second.output.join('\n')).toBe(true);
+      expect(endpoint.served()).toContain(b.AWS_ACCESS_KEY_ID);
+      for (const result of [first, second]) {
+        expect(logLines(result.output).filter((l) => l.level === 'WARN' || l.level === 'ERROR')).toEqual([]);
+        expect(result.output.join('\n')).not.toContain('unknown_access_key');
+        expectNoSecrets(result.output, [a.AWS_SECRET_ACCESS_KEY, a.AWS_SESSION_TOKEN, b.AWS_SECRET_ACCESS_KEY]);
+      }
+      const read = await readWithKcat('PLAINTEXT', topic);
+      expect(read.map((m) => m.key).sort()).toEqual(['with-a', 'with-b']);
+    } finally {
+      await endpoint.close();
+    }
   }, 90_000);
 
   it('a drain longer than the re-authentication interval (20 s) keeps reading across re-authentications', async () => {

@@ -112,6 +112,22 @@ describe('the token source of a frozen environment', () => {
     vi.useRealTimers();
   });
 
+  it('has not lapsed once a signing failed after its token expired: the failure is the cause', async () => {
+    let fail = false;
+    const tokens = new MskIamTokens('us-east-1', 60_000, async () => {
+      if (fail) throw new Error('credentials expired');
+      return signer(60_000);
+    });
+    await tokens.refresh();
+    vi.useFakeTimers({ now: Date.now() });
+    vi.advanceTimersByTime(75_000);
+    expect(tokens.lapsed()).toBe(true);
+    fail = true;
+    await expect(tokens.refresh()).rejects.toThrow('credentials expired');
+    expect(tokens.lapsed()).toBe(false);
+    vi.useRealTimers();
+  });
+
   it('gives a renewed token to every live client, and forgets a closed one', async () => {
     const tokens = new MskIamTokens('us-east-1', 10_000, async () => signer(10_000));
     const [a, b] = [client(), client()];

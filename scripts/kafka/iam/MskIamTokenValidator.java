@@ -33,7 +33,8 @@ import org.apache.kafka.common.security.oauthbearer.OAuthBearerValidatorCallback
  * {@code GET https://kafka.<region>.amazonaws.com/?Action=kafka-cluster:Connect}, signed with SigV4
  * (service kafka-cluster). Checked here: the host and the region, the action, the algorithm, the
  * credential scope, the signature against the secret of the access key (read from a properties file
- * of accessKeyId=secretAccessKey on every check, so that tests can issue new credentials), the
+ * of accessKeyId=secretAccessKey on every check, so that tests can issue new credentials, and end a
+ * session by writing its key again with no secret), the
  * signing date against this clock (5 minutes of skew, as AWS allows) and X-Amz-Expires. Not
  * checked: the session token against STS, and authorization of topic and group actions (MSK
  * evaluates the role's kafka-cluster:* policy for each request; here every authenticated client may
@@ -127,8 +128,8 @@ public final class MskIamTokenValidator implements AuthenticateCallbackHandler {
             throw new Refused("expired_token: expired at " + Instant.ofEpochMilli(expiresAt));
         }
         String secret = secretOf(scope[0]);
-        if (secret == null) {
-            throw new Refused("unknown_access_key: " + scope[0]);
+        if (secret == null || secret.isEmpty()) {
+            throw new Refused("unknown_access_key: " + scope[0] + (secret == null ? "" : " (its session ended)"));
         }
         String expected = signature(url, query, scope, secret);
         if (!MessageDigest.isEqual(expected.getBytes(StandardCharsets.US_ASCII),
