@@ -4,7 +4,7 @@
  * hold a pool thread until they answer or time out, so each goes through NativeCalls.
  */
 import type { RdKafka } from '@confluentinc/kafka-javascript';
-import { trackTokenClient } from '../config/librdkafka.js';
+import { tokenSourceOf, trackTokenClient } from '../config/librdkafka.js';
 import type { KafkaConfig } from '../config/load.js';
 import type { ClientLogRecorder } from '../observability/client-log.js';
 import { rdkafka } from './binding.js';
@@ -34,12 +34,26 @@ export class ManagedAdmin {
   /** True when it shares a producer's connections (and must not be closed on its own). */
   readonly shared: boolean;
   readonly #calls: NativeCalls;
+  /**
+   * Set while a standalone AWS_MSK_IAM client may not have its first token yet. An admin request
+   * (DescribeTopics, CreateTopics, ListGroups) made before it has one waits out its whole timeout
+   * although the token arrives milliseconds later (measured with librdkafka 2.12: 2 s of 2 s, then
+   * 4 ms); a metadata request waits for the token as it should, so one goes first.
+   */
+  #awaitingToken: boolean;
 
-  private constructor(client: AdminClient, recorder: ClientLogRecorder, calls: NativeCalls, shared: boolean) {
+  private constructor(
+    client: AdminClient,
+    recorder: ClientLogRecorder,
+    calls: NativeCalls,
+    shared: boolean,
+    awaitingToken = false,
+  ) {
     this.client = client;
     this.recorder = recorder;
     this.#calls = calls;
     this.shared = shared;
+    this.#awaitingToken = awaitingToken;
   }
 
   /** A client of its own: created at once, connecting in the background. */
@@ -48,7 +62,7 @@ export class ManagedAdmin {
     recorder.follow(client);
     trackTokenClient(config, client);
     client.on('event.error', (error) => recorder.error(`Error: ${error.message}`, { fac: 'ERROR' }));
-    return new ManagedAdmin(client, recorder, calls, false);
+    return new ManagedAdmin(client, recorder, calls, false, tokenSourceOf(config) !== undefined);
   }
 
   /** An admin client over `producer`'s connections: no new connection, no new thread. */
@@ -85,14 +99,25 @@ export class ManagedAdmin {
     );
   }
 
-  describeTopics(topics: string[], timeoutMs: number) {
-    return this.#calls.run<RdKafka.TopicDescription[]>('describing topics', timeoutMs, (timeout, done) =>
+  /** See #awaitingToken: a brokers-only metadata request first; resolves with what is left of `timeoutMs`. */
+  async #afterFirstToken(timeoutMs: number): Promise<number> {
+    if (!this.#awaitingToken) return timeoutMs;
+    const started = Date.now();
+    await this.metadata('waiting for the first AWS_MSK_IAM token', timeoutMs, { allTopics: false });
+    this.#awaitingToken = false;
+    return Math.max(1, timeoutMs - (Date.now() - started));
+  }
+
+  async describeTopics(topics: string[], timeoutMs: number) {
+    const left = await this.#afterFirstToken(timeoutMs);
+    return this.#calls.run<RdKafka.TopicDescription[]>('describing topics', left, (timeout, done) =>
       this.client.describeTopics(topics, { timeout }, done),
     );
   }
 
   /** Creates each topic; resolves with the error of each that failed (TOPIC_ALREADY_EXISTS included). */
   async createTopics(topics: NewTopic[], timeoutMs: number): Promise<{ topic: string; error?: unknown }[]> {
+    timeoutMs = await this.#afterFirstToken(timeoutMs);
     return Promise.all(
       topics.map((topic) =>
         this.#calls
@@ -115,10 +140,11 @@ export class ManagedAdmin {
     );
   }
 
-  listGroups(timeoutMs: number) {
+  async listGroups(timeoutMs: number) {
+    const left = await this.#afterFirstToken(timeoutMs);
     return this.#calls.run<{ groups: RdKafka.GroupOverview[]; errors: unknown[] }>(
       'listing consumer groups',
-      timeoutMs,
+      left,
       (timeout, done) => this.client.listGroups({ timeout }, done),
     );
   }

@@ -29,8 +29,12 @@ function environment(envFile: string | undefined): Record<string, string | undef
       `--env-file ${envFile}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`,
     );
   }
+  const file = parseEnv(text);
+  // The AWS SDK (the AWS_MSK_IAM signer, secrets by reference) reads the role's credentials and
+  // region from the process's environment, not from the configuration: the file's go there too.
+  for (const [name, value] of Object.entries(file)) if (name.startsWith('AWS_')) process.env[name] = value;
   // The file's values win over the shell's: it was named on purpose.
-  return { ...process.env, ...parseEnv(text) };
+  return { ...process.env, ...file };
 }
 
 async function main(argv: string[]): Promise<number> {

@@ -14,6 +14,7 @@ import { readConnection } from '../../scripts/kafka/connection.js';
 import { REPO_ROOT } from '../../scripts/kafka/layout.js';
 import { createDeniedTopic, startTestBroker, useBroker } from '../support/brokers.js';
 import { closedPort, envFor } from '../support/env.js';
+import { iamEnv, issueIamCredentials } from '../support/iam.js';
 import { createTopic, topicExists, uniqueName } from '../support/kafka.js';
 import { createTestPki, type TestPki } from '../support/pki.js';
 
@@ -133,6 +134,29 @@ describe('against the default broker', () => {
       configuration: { sasl_username: 'lambda-kafka' },
     });
     expect(run.output).not.toContain(env.KAFKA_SASL_PASSWORD);
+  });
+
+  it('with AWS_MSK_IAM: every check passes as the function role, health is healthy, and a wrong secret key is named with its fix', async () => {
+    // Prepare
+    const credentials = issueIamCredentials();
+    const env = { ...iamEnv(credentials), KAFKA_TOPICS: topic, KAFKA_CONSUMER_GROUP_ID: uniqueName('diag-iam') };
+
+    // Act
+    const good = await diagnose(env);
+    const health = await command('health', env);
+    const wrong = await diagnose({ ...env, AWS_SECRET_ACCESS_KEY: 'not-the-secret-of-this-key-diag' });
+
+    // Assess
+    expect(good.code, good.output).toBe(0);
+    expect(good.output).toMatch(/✓ SASL authentication: authenticated as the function role \(AWS_MSK_IAM\)/);
+    expect(good.output).not.toMatch(/✗/);
+    expect(health.code, health.output).toBe(0);
+    expect(JSON.parse(health.output)).toMatchObject({ status: 'healthy' });
+    expectFinding(wrong, /refused the AWS_MSK_IAM token: signature_mismatch/, /kafka-cluster:Connect/);
+    for (const run of [good, health, wrong]) {
+      expect(run.output).not.toContain(credentials.AWS_SECRET_ACCESS_KEY);
+      expect(run.output).not.toContain(credentials.AWS_SESSION_TOKEN);
+    }
   });
 
   it('creates no topic when KAFKA_CREATE_TOPICS=true, says so and how to; creates it with --create-topics', async () => {

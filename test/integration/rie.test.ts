@@ -136,7 +136,7 @@ describe.each(RUNTIMES)('the %s package under RIE and the RIC, in a minimal root
     expect(producer.diagnostics().join('\n')).toMatch(/INIT RTDONE\(status: success\)/);
   }, 180_000);
 
-  it('produces and consumes with AWS_MSK_IAM: the package carries the signer, and the broker checks its token', async () => {
+  it('produces, consumes and checks health with AWS_MSK_IAM: the package carries the signer, and the broker checks its token', async () => {
     // Prepare: role credentials as Lambda sets them; the signer is bundled into the package's node_modules
     const topic = uniqueName(`rie-iam-${runtime}`);
     await createTopic(topic, 1);
@@ -149,13 +149,16 @@ describe.each(RUNTIMES)('the %s package under RIE and the RIC, in a minimal root
     };
     const producer = await start({ handler: 'dist/produce/index.handler', env, timeoutSeconds: 30 });
     const consumer = await start({ handler: 'dist/consume/index.handler', env, timeoutSeconds: 30 });
+    const checker = await start({ handler: 'dist/health-check/index.handler', env, timeoutSeconds: 30 });
 
     // Act
     const sent = await producer.invoke<{ sent: number }>({ messages: [{ key: 'iam', value: `signed in ${runtime}` }] });
     const drained = await consumer.invoke<DrainResult>({ idleMs: 1000 });
+    const checked = await checker.invoke<HealthStatus>({});
 
     // Assess
-    for (const result of [sent, drained]) {
+    expect(checked.value?.status, JSON.stringify(checked.value?.reasons)).toBe('healthy');
+    for (const result of [sent, drained, checked]) {
       expect(result.ok, `${JSON.stringify(result.error)}\n${result.output.join('\n')}`).toBe(true);
       expect(logLines(result.output).filter((l) => l.level === 'WARN' || l.level === 'ERROR')).toEqual([]);
     }
