@@ -69,6 +69,8 @@ export type SendResult =
       retriable: boolean;
       /** The message was never acknowledged because no broker could be reached: Kafka is unavailable. */
       unavailable?: boolean;
+      /** It failed with an error that left the producer unusable (e.g. OUT_OF_ORDER_SEQUENCE_NUMBER). */
+      fatal?: boolean;
     };
 
 export interface SendOptions {
@@ -111,6 +113,7 @@ function failure(topic: string, classification: Classification, prefix = ''): Se
     error: `${prefix}${causeLine(classification)}`,
     errorName: classification.name,
     retriable: classification.retriable,
+    ...(classification.kind === 'fatal' && { fatal: true }),
   };
 }
 

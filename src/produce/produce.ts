@@ -79,7 +79,10 @@ export async function deliver(
     progress.handedOver = true;
     const outcome = await producer.send(messages, invocation.deadline, sendOptions(kafka));
     sent = outcome.results;
-    if (outcome.producerBroken) kafka.invalidate('producer', 'a fatal producer error');
+    if (outcome.producerBroken) {
+      kafka.invalidate('producer', 'a fatal producer error');
+      sent = await resendAfterFatal(kafka, invocation, messages, sent);
+    }
     if (sent.some((r) => !r.ok)) sent = await retryWithRotatedCredentials(kafka, invocation, messages, sent);
   }
   const results: MessageResult[] = new Array(parsed.length);
@@ -99,6 +102,39 @@ export async function deliver(
   }
   kafka.metrics.count(METRIC_NAMES.messagesProduced, ok);
   return { sent: ok, failed: results.length - ok, results };
+}
+
+/**
+ * A fatal error leaves the idempotent producer unusable and fails what it had not delivered: e.g.
+ * OUT_OF_ORDER_SEQUENCE_NUMBER when a partition's leader lost messages it had acknowledged (an
+ * unclean leader election), so that the producer's next sequence number no longer follows. Those
+ * messages are sent once more, within the invocation's deadline, by a new producer (a new producer
+ * id, whose sequence starts afresh); once only. At least once: the request in flight when the error
+ * came may have been written.
+ */
+async function resendAfterFatal(
+  kafka: KafkaInitializer,
+  invocation: Invocation,
+  messages: readonly OutgoingMessage[],
+  sent: SendResult[],
+): Promise<SendResult[]> {
+  const again = sent.flatMap((r, i) => (!r.ok && r.fatal ? [i] : []));
+  const first = sent[again[0] as number];
+  if (first === undefined || first.ok || invocation.deadline.remainingMs() <= 0) return sent;
+  kafka.logger.warn(
+    `The producer hit a fatal error (${first.errorName}): ${again.length} message(s) it did not deliver are sent again by a new producer`,
+    { error: first.error },
+  );
+  const producer = await kafka.producer(invocation);
+  const retried = await producer.send(
+    again.map((i) => messages[i] as OutgoingMessage),
+    invocation.deadline,
+    sendOptions(kafka),
+  );
+  if (retried.producerBroken) kafka.invalidate('producer', 'a fatal producer error');
+  const results = [...sent];
+  for (const [k, i] of again.entries()) results[i] = retried.results[k] as SendResult;
+  return results;
 }
 
 /**

@@ -1,10 +1,14 @@
 /** Extra local brokers for one test file: started before its tests, stopped after them. */
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { existsSync, readdirSync, rmSync, truncateSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
 import { startBroker, stopBroker } from '../../scripts/kafka/broker.js';
 import type { BrokerConnection } from '../../scripts/kafka/connection.js';
 import { javaCommand, LIB_CLASSPATH } from '../../scripts/kafka/jars.js';
+import { brokerLayout } from '../../scripts/kafka/layout.js';
+import { kafkaTool as kafkaToolOffline } from './cluster.js';
 import { createTopic } from './kafka.js';
 
 /** Port bases reserved per test broker, so test files running in parallel never collide. */
@@ -64,9 +68,11 @@ export const TEST_BROKERS = {
   secrets: { portBase: 20992, props: {} },
   /** Forgets an idle producer's id after 5 s (producer.id.expiration.ms; checked every second). */
   'pid-expiry': {
-    portBase: 21092,
+    portBase: 23092,
     props: { 'producer.id.expiration.ms': '5000', 'producer.id.expiration.check.interval.ms': '1000' },
   },
+  /** Loses the tail of a partition's log while stopped (what an unclean leader election does). */
+  truncated: { portBase: 23192, props: {} },
 } as const;
 
 /** Registers hooks that run broker `name` for this file; the returned getter gives its connection. */
@@ -159,4 +165,29 @@ export async function activeProducerIds(connection: BrokerConnection, topic: str
     .slice(1)
     .map((line) => line.trim().split(/\s+/)[0] as string)
     .filter((id) => /^\d+$/.test(id));
+}
+
+/**
+ * Cuts partition `topic`[`partition`] of stopped broker `name` back to before offset `from`: the
+ * batches from it on are gone, as after an unclean leader election, and the broker rebuilds the
+ * partition's producer state from what is left at its next start (indexes and snapshots removed,
+ * no clean-shutdown marker). Returns how many bytes of the segment were kept.
+ */
+export async function truncatePartition(
+  name: keyof typeof TEST_BROKERS,
+  topic: string,
+  partition: number,
+  from: number,
+): Promise<number> {
+  const { dataDir } = brokerLayout(name);
+  const dir = join(dataDir, `${topic}-${partition}`);
+  const segment = join(dir, '00000000000000000000.log');
+  const dump = await kafkaToolOffline('kafka.tools.DumpLogSegments', ['--files', segment]);
+  const position = new RegExp(`^baseOffset: ${from} .*? position: (\\d+) `, 'm').exec(dump)?.[1];
+  if (position === undefined) throw new Error(`no batch at offset ${from} in ${segment}:\n${dump}`);
+  truncateSync(segment, Number(position));
+  for (const file of readdirSync(dir)) if (/\.(index|timeindex|snapshot)$/.test(file)) rmSync(join(dir, file));
+  const marker = join(dataDir, '.kafka_cleanshutdown');
+  if (existsSync(marker)) rmSync(marker);
+  return Number(position);
 }

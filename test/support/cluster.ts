@@ -8,7 +8,7 @@ import { startCluster, stopCluster } from '../../scripts/kafka/cluster.js';
 import type { ClusterConnection } from '../../scripts/kafka/connection.js';
 import { javaCommand, LIB_CLASSPATH } from '../../scripts/kafka/jars.js';
 
-/** Port bases reserved per test cluster (nodes at +0, +10, +20), clear of the test brokers' 19092–20395. */
+/** Port bases reserved per test cluster (nodes at +0, +10, +20), clear of the test brokers' (test/support/brokers.ts). */
 export const TEST_CLUSTERS = {
   /** The cluster's own smoke test: kills and restarts nodes. */
   'cluster-smoke': { portBase: 21092 },
