@@ -16,6 +16,7 @@ import { namedCause } from '../errors/causes.js';
 import { type Classification, classifyKafkaError } from '../errors/classify.js';
 import { causeLine } from '../errors/errors.js';
 import type { ClientLogRecorder } from '../observability/client-log.js';
+import { startSend } from '../observability/tracing.js';
 import type { Deadline } from '../retry/deadline.js';
 import { rdkafka } from './binding.js';
 import { DeliveryWatch, type GiveUp, WatchTicker } from './delivery-watch.js';
@@ -149,6 +150,7 @@ export class ManagedProducer {
   readonly client: RdKafka.Producer;
   readonly recorder: ClientLogRecorder;
   readonly #calls: NativeCalls;
+  readonly #config: KafkaConfig;
   readonly #ticker = new WatchTicker();
   /** With a linger (KAFKA_PRODUCE_LINGER_MS), a send flushes what it queued instead of waiting it out: its ms, else 0. */
   readonly #lingerMs: number;
@@ -163,6 +165,7 @@ export class ManagedProducer {
   #connected = false;
 
   constructor(config: KafkaConfig, recorder: ClientLogRecorder, calls: NativeCalls, deliveryTimeoutMs: number) {
+    this.#config = config;
     this.recorder = recorder;
     this.#calls = calls;
     this.#lingerMs = config.produce.lingerMs;
@@ -244,6 +247,20 @@ export class ManagedProducer {
    * make room and goes on; what could not be queued before the watch gave up was never sent.
    */
   async send(records: readonly ProducerRecord[], deadline: Deadline, options: SendOptions = {}): Promise<SendOutcome> {
+    // While tracing (src/observability/tracing.ts): a PRODUCER span, and its context in copies of the records.
+    const trace = startSend(this.#config, records);
+    if (!trace) return this.#send(records, deadline, options);
+    try {
+      const outcome = await this.#send(trace.messages, deadline, options);
+      trace.end(outcome.results);
+      return outcome;
+    } catch (error) {
+      trace.fail(error);
+      throw error;
+    }
+  }
+
+  async #send(records: readonly ProducerRecord[], deadline: Deadline, options: SendOptions): Promise<SendOutcome> {
     const started = Date.now();
     const watch = new DeliveryWatch(
       this.recorder,

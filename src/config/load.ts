@@ -83,6 +83,13 @@ export interface MemorySettings {
   clientMemoryMb?: number;
 }
 
+export interface TracingSettings {
+  /** KAFKA_TRACING: spans when an OpenTelemetry SDK is registered. */
+  enabled: boolean;
+  /** KAFKA_TRACE_HEADERS: trace context in each sent message's headers, while tracing. */
+  headers: boolean;
+}
+
 export interface ForwardSettings {
   /** KAFKA_FORWARD_TOPIC: where the forward function produces; unset in the functions that do not forward. */
   topic?: string;
@@ -100,6 +107,7 @@ export interface KafkaConfig {
   produce: ProduceSettings;
   memory: MemorySettings;
   forward: ForwardSettings;
+  tracing: TracingSettings;
   /** The secrets given by reference (src/config/references.ts), e.g. KAFKA_SASL_PASSWORD_SECRET. */
   references: readonly ReferenceName[];
   /**
@@ -408,6 +416,7 @@ export function loadConfig(env: Environment = process.env, fetched?: Readonly<Re
     },
     memory: { clientMemoryMb: p.KAFKA_CLIENT_MEMORY_MB ?? quarterOfFunctionMemory(env) },
     forward: { topic: p.KAFKA_FORWARD_TOPIC },
+    tracing: { enabled: p.KAFKA_TRACING as boolean, headers: p.KAFKA_TRACE_HEADERS as boolean },
     references,
     referencesResolved: references.length === 0 || fetched !== undefined,
     warnings,

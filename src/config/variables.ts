@@ -105,6 +105,18 @@ export const VARIABLES = {
       'Topic the forward function (fed by an event source mapping) produces its transformed records to. Required by that function only.',
   },
   KAFKA_CREATE_TOPICS: { schema: boolean, default: 'false', description: 'Create missing KAFKA_TOPICS.' },
+  KAFKA_TRACING: {
+    schema: boolean,
+    default: 'true',
+    description:
+      'OpenTelemetry spans for sends and consumed batches, when an OpenTelemetry SDK is registered (the ADOT layer, or your own); with none, nothing is done. false: never.',
+  },
+  KAFKA_TRACE_HEADERS: {
+    schema: boolean,
+    default: 'true',
+    description:
+      "While tracing: each sent message carries the send's W3C traceparent (and tracestate) and the invocation's X-Ray id (x-amzn-trace-id) in its headers. false for consumers that refuse unknown headers.",
+  },
   KAFKA_TOPIC_PARTITIONS: {
     schema: wholeNumber(1, 10_000),
     description: 'Partitions of created topics. Unset: the broker default (num.partitions).',

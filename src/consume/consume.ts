@@ -36,7 +36,9 @@ export async function consumeBatch(
   const consumer = await kafka.consumer(invocation);
   let result: DrainResult;
   try {
-    result = await drain(consumer, process, invocation, logTo(kafka.logger), { maxMessages, idleMs });
+    const config = kafka.config();
+    const tracing = config.tracing.enabled ? { config, group: config.consumer.groupId } : undefined;
+    result = await drain(consumer, process, invocation, logTo(kafka.logger), { maxMessages, idleMs, tracing });
   } catch (error) {
     // A commit that failed leaves the group's position unknown: rejoin from what is committed.
     kafka.invalidate('consumer', `the drain failed: ${(error as Error).message}`);

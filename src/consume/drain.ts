@@ -5,9 +5,11 @@
  * invocation of this environment continues where this one stopped, without gaps or repeats.
  */
 import type { ManagedConsumer, PartitionLag, TopicPartitionOffset } from '../clients/consumer.js';
+import type { KafkaConfig } from '../config/load.js';
 import type { Invocation } from '../init/invocation.js';
 import type { Log } from '../observability/log.js';
-import { type MessageProcessor, toConsumedMessage } from './processor.js';
+import { startBatch, tracingActive, withTraceId } from '../observability/tracing.js';
+import { type ConsumedMessage, type MessageProcessor, toConsumedMessage } from './processor.js';
 
 export interface DrainOptions {
   maxMessages: number;
@@ -15,6 +17,8 @@ export interface DrainOptions {
   idleMs: number;
   /** Kept at the end of the invocation for the commit. */
   commitReserveMs?: number;
+  /** Set to trace each batch (src/observability/tracing.ts): the configuration, and the group. */
+  tracing?: { config: KafkaConfig; group?: string };
 }
 
 /**
@@ -66,12 +70,19 @@ export async function drain(
       stoppedBecause = left() <= 0 ? 'deadline' : consumer.assignment().length === 0 ? 'unassigned' : 'idle';
       break;
     }
+    // Converted up front only while tracing: the batch's span links every message's producer.
+    const tracing = options.tracing && tracingActive(options.tracing.config) ? options.tracing : undefined;
+    const consumed = tracing ? batch.map(toConsumedMessage) : undefined;
+    const trace = tracing && consumed ? startBatch(tracing.config, consumed, tracing) : undefined;
     for (const [i, message] of batch.entries()) {
       if (left() <= 0) {
         stoppedBecause = 'deadline';
       } else {
         try {
-          await process(toConsumedMessage(message), { invocation, log });
+          if (trace) {
+            const messageLog = withTraceId(log, trace.producerTraceIds[i]);
+            await trace.run(() => process(consumed?.[i] as ConsumedMessage, { invocation, log: messageLog }));
+          } else await process(toConsumedMessage(message), { invocation, log });
           processed++;
           next.set(`${message.topic}/${message.partition}`, {
             topic: message.topic,
@@ -82,12 +93,16 @@ export async function drain(
         } catch (failure) {
           stoppedBecause = 'processing-error';
           error = `${message.topic}[${message.partition}]@${message.offset}: ${(failure as Error).message}`;
-          log.error('Processing failed: the drain stops here and this message is consumed again next time', { error });
+          log.error('Processing failed: the drain stops here and this message is consumed again next time', {
+            error,
+            ...(trace?.producerTraceIds[i] && { trace_id: trace.producerTraceIds[i] }),
+          });
         }
       }
       consumer.unread(batch.slice(i));
       break;
     }
+    trace?.end(stoppedBecause === 'processing-error' ? error : undefined);
   }
 
   const committed = [...next.values()];

@@ -14,6 +14,7 @@ import { classifyKafkaError } from '../errors/classify.js';
 import { ConfigError } from '../errors/errors.js';
 import type { KafkaInitializer } from '../init/initializer.js';
 import type { Invocation } from '../init/invocation.js';
+import { startBatch, tracingActive } from '../observability/tracing.js';
 import type { Parsed } from '../produce/messages.js';
 import { deliver } from '../produce/produce.js';
 import { type SourceRecord, type SourceValue, toOutgoing, topicPartition } from './records.js';
@@ -86,6 +87,22 @@ function targetTopic(kafka: KafkaInitializer, records: readonly SourceRecord[]):
   return topic;
 }
 
+/** What the batch's span needs of a record; headers it cannot decode count as none. */
+function traced(record: SourceRecord): {
+  topic: string;
+  partition: number;
+  offset: number;
+  headers: Record<string, string>;
+} {
+  let headers: Record<string, string> = {};
+  try {
+    headers = Object.assign({}, ...(record.headers ?? []));
+  } catch {
+    // Reported when the record itself is prepared (toOutgoing).
+  }
+  return { topic: record.topic, partition: record.partition, offset: record.offset, headers };
+}
+
 export async function forward(
   kafka: KafkaInitializer,
   event: ForwardEvent,
@@ -94,9 +111,13 @@ export async function forward(
   const records = event.records;
   const topic = targetTopic(kafka, records);
   const parsed = prepare(records, topic);
+  // While tracing, one span for the batch, linked to each record's producer; the send is its child.
+  const trace = tracingActive(kafka.config()) ? startBatch(kafka.config(), records.map(traced)) : undefined;
   let sent: boolean[];
   try {
-    const result = await deliver(kafka, invocation, parsed);
+    const result = trace
+      ? await trace.run(() => deliver(kafka, invocation, parsed))
+      : await deliver(kafka, invocation, parsed);
     sent = result.results.map((r) => r.ok);
     const failed = result.results.filter((r) => !r.ok);
     for (const r of failed.slice(0, LOGGED_FAILURES)) {
@@ -105,6 +126,7 @@ export async function forward(
         partition: topicPartition(record),
         offset: record.offset,
         error: r.error,
+        ...(trace?.producerTraceIds[r.index] && { trace_id: trace.producerTraceIds[r.index] }),
       });
     }
     kafka.logger.info(`Forwarded ${result.sent} of ${records.length} records to ${topic}`, { failed: result.failed });
@@ -114,5 +136,7 @@ export async function forward(
     });
     sent = records.map(() => false);
   }
+  const failed = sent.filter((ok) => !ok).length;
+  trace?.end(failed > 0 ? `${failed} of ${records.length} records not forwarded` : undefined);
   return { batchItemFailures: batchItemFailures(records, (index) => sent[index] === true) };
 }

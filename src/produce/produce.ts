@@ -74,17 +74,7 @@ export async function deliver(
   const messages: OutgoingMessage[] = [];
   for (const p of parsed) if (p.ok) messages.push(p.message);
   let sent: SendResult[] = [];
-  if (messages.length > 0) {
-    const producer = await kafka.producer(invocation);
-    progress.handedOver = true;
-    const outcome = await producer.send(messages, invocation.deadline, sendOptions(kafka));
-    sent = outcome.results;
-    if (outcome.producerBroken) {
-      kafka.invalidate('producer', 'a fatal producer error');
-      sent = await resendAfterFatal(kafka, invocation, messages, sent);
-    }
-    if (sent.some((r) => !r.ok)) sent = await retryWithRotatedCredentials(kafka, invocation, messages, sent);
-  }
+  if (messages.length > 0) sent = await send(kafka, invocation, messages, progress);
   const results: MessageResult[] = new Array(parsed.length);
   let ok = 0;
   let next = 0;
@@ -102,6 +92,25 @@ export async function deliver(
   }
   kafka.metrics.count(METRIC_NAMES.messagesProduced, ok);
   return { sent: ok, failed: results.length - ok, results };
+}
+
+/** Sends `messages`; a fatal error or rotated credentials get one more try within the deadline. */
+async function send(
+  kafka: KafkaInitializer,
+  invocation: Invocation,
+  messages: OutgoingMessage[],
+  progress: Progress,
+): Promise<SendResult[]> {
+  const producer = await kafka.producer(invocation);
+  progress.handedOver = true;
+  const outcome = await producer.send(messages, invocation.deadline, sendOptions(kafka));
+  let sent = outcome.results;
+  if (outcome.producerBroken) {
+    kafka.invalidate('producer', 'a fatal producer error');
+    sent = await resendAfterFatal(kafka, invocation, messages, sent);
+  }
+  if (sent.some((r) => !r.ok)) sent = await retryWithRotatedCredentials(kafka, invocation, messages, sent);
+  return sent;
 }
 
 /**

@@ -32,6 +32,11 @@ describe('npm run bench', () => {
       const [, , , lambdaKafka, raw, kafkajs] = row.split('|').map((cell) => cell.trim());
       for (const figure of [lambdaKafka, raw, kafkajs]) expect(figure).toMatch(/^\d/);
     }
+    const untraced = lines.find((line) => line.startsWith('| the same, KAFKA_TRACING=false, p50 |'));
+    expect(untraced?.split('|')[3]?.trim()).toMatch(/^\d/);
+    expect(run.stdout).toMatch(
+      /Tracing with no OpenTelemetry SDK registered .*: p50 [\d.]+ ms against [\d.]+ ms with KAFKA_TRACING=false/,
+    );
     expect(run.stdout).toMatch(/^Machine: .+ cores; load average/m);
     expect(run.stdout).toMatch(/librdkafka 2\.\d+/);
     // lambda-kafka's own output went to the sink, not into the report.
