@@ -6,6 +6,7 @@
  */
 
 import { kafkaConsumer } from '@aws-lambda-powertools/kafka';
+import middy from '@middy/core';
 import { context, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import {
@@ -14,12 +15,14 @@ import {
   type ReadableSpan,
   SimpleSpanProcessor,
 } from '@opentelemetry/sdk-trace-base';
+import type { Context } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { consumeBatch } from '../../src/consume/consume.js';
 import type { ConsumedMessage } from '../../src/consume/processor.js';
 import { type ForwardEvent, forward } from '../../src/forward/forward.js';
 import { FORWARD_SCHEMA } from '../../src/forward/records.js';
 import { KafkaInitializer } from '../../src/init/initializer.js';
+import { kafkaInvocation, kafkaMiddleware } from '../../src/middy.js';
 import { type DirectResult, produce } from '../../src/produce/produce.js';
 import { envFor } from '../support/env.js';
 import { createTopic, uniqueName } from '../support/kafka.js';
@@ -288,5 +291,36 @@ describe('tracing through Kafka with an OpenTelemetry SDK registered', () => {
       ['no-headers', {}],
       ['off', {}],
     ]);
+  }, 120_000);
+
+  it('a middy handler of your own that sends through kafka.producer() is traced the same way', async () => {
+    // Prepare: as test/fixtures/middy-handler.ts, in this process
+    const topic = uniqueName('traced-middy');
+    await createTopic(topic, 1);
+    const kafka = initializer({ ...envFor('PLAINTEXT'), KAFKA_TOPICS: topic });
+    const handler = middy(async (event: { values: string[] }, lambda: Context) => {
+      const producer = await kafka.producer(kafkaInvocation(lambda));
+      const { results } = await producer.send(
+        event.values.map((value) => ({ topic, value })),
+        kafkaInvocation(lambda).deadline,
+      );
+      return results.filter((r) => r.ok).length;
+    }).use(kafkaMiddleware(kafka));
+    const read = consumer(topic);
+
+    // Act
+    const sent = await handler({ values: ['one', 'two'] }, lambdaContext() as unknown as Context);
+    await read.drain();
+
+    // Assess
+    expect(sent).toBe(2);
+    const span = only(`send ${topic}`);
+    expect(span.attributes).toMatchObject({
+      'messaging.batch.message_count': 2,
+      'messaging.destination.partition.id': '0',
+    });
+    const { traceId, spanId } = span.spanContext();
+    for (const message of read.received) expect(message.headers.traceparent).toBe(`00-${traceId}-${spanId}-01`);
+    expect(only(`process ${topic}`).links).toHaveLength(2);
   }, 120_000);
 });
