@@ -1,4 +1,4 @@
-/** The README's configuration table says what the code does: same variables, defaults and librdkafka properties. */
+/** The configuration table (docs/configuration.md) says what the code does: same variables, defaults and librdkafka properties. */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -18,7 +18,7 @@ const ENVIRONMENTS = [
 const LETTERS: Record<string, ClientType> = { P: 'producer', C: 'consumer', A: 'admin' };
 
 function tableRows(): Map<string, { defaultValue: string; librdkafka: string }> {
-  const readme = readFileSync(join(REPO_ROOT, 'README.md'), 'utf8');
+  const readme = readFileSync(join(REPO_ROOT, 'docs/configuration.md'), 'utf8');
   const rows = new Map<string, { defaultValue: string; librdkafka: string }>();
   for (const line of readme.split('\n')) {
     const cells = line.split('|').map((cell) => cell.trim());
@@ -28,7 +28,7 @@ function tableRows(): Map<string, { defaultValue: string; librdkafka: string }> 
   return rows;
 }
 
-describe("the README's configuration table", () => {
+describe("the configuration table", () => {
   const rows = tableRows();
 
   it('lists exactly the variables the code reads', () => {

@@ -1,5 +1,5 @@
 /**
- * The README's "Use it in your own function" says what the package exports: every name its examples
+ * The library page (docs/library.md) says what the package exports: every name its examples
  * import from lambda-kafka, lambda-kafka/esbuild or lambda-kafka/middy exists there, and every value
  * those entry points export is named in the section.
  */
@@ -14,11 +14,7 @@ const ENTRY_POINTS: Record<string, string> = {
   'lambda-kafka/middy': 'src/middy.ts',
 };
 
-const readme = readFileSync(join(REPO_ROOT, 'README.md'), 'utf8');
-const section = readme.slice(
-  readme.indexOf('## Use it in your own function'),
-  readme.indexOf('\n## ', readme.indexOf('## Use it in your own function') + 1),
-);
+const section = readFileSync(join(REPO_ROOT, 'docs/library.md'), 'utf8');
 
 /** `import { a, type B } from 'lambda-kafka…'` in the section's examples: names per entry point. */
 function importedNames(): Map<string, string[]> {
@@ -53,7 +49,7 @@ function exportedNames(file: string): Set<string> {
   return names;
 }
 
-describe("the README's library section", () => {
+describe("the library page", () => {
   it('imports only names the entry points export', () => {
     const imported = importedNames();
     expect([...imported.keys()].sort()).toEqual(Object.keys(ENTRY_POINTS).sort());
