@@ -28,7 +28,7 @@ function tableRows(): Map<string, { defaultValue: string; librdkafka: string }> 
   return rows;
 }
 
-describe("the configuration table", () => {
+describe('the configuration table', () => {
   const rows = tableRows();
 
   it('lists exactly the variables the code reads', () => {

@@ -49,7 +49,7 @@ function exportedNames(file: string): Set<string> {
   return names;
 }
 
-describe("the library page", () => {
+describe('the library page', () => {
   it('imports only names the entry points export', () => {
     const imported = importedNames();
     expect([...imported.keys()].sort()).toEqual(Object.keys(ENTRY_POINTS).sort());
