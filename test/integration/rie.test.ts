@@ -5,12 +5,13 @@
  * round-trip messages through the local broker over SASL_SSL; a function that outlives its timeout
  * is reported as timed out and the same environment serves the next invocation from a fresh runtime.
  */
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listenerEnvironment, readConnection } from '../../scripts/kafka/connection.js';
+import { REPO_ROOT } from '../../scripts/kafka/layout.js';
 import { buildMinimalRoot, type MinimalRoot } from '../../scripts/lambda/minimal-root.js';
 import { RieEnvironment, type RieInvokeResult, type RieOptions } from '../../scripts/lambda/rie.js';
 import { ensureNodeRuntime, LAMBDA_RUNTIMES, type LambdaRuntime } from '../../scripts/lambda/runtimes.js';
@@ -43,6 +44,39 @@ setInterval(() => void readFile('/var/task/rie-test/reader.mjs').then(() => { re
 export const handler = async () => ({ reads });
 `;
 
+/** The packages of the OpenTelemetry layer, from this repository's node_modules, and where a layer puts them. */
+const OTEL_PACKAGES = ['api', 'sdk-trace-base', 'sdk-trace', 'core', 'resources', 'semantic-conventions'];
+const OTEL_LAYER = 'opt/nodejs/node_modules/@opentelemetry';
+/** What a tracing layer's wrapper does (ADOT's registers its SDK so): here, each span printed as a JSON line. */
+const OTEL_REGISTER = `const { trace } = require('@opentelemetry/api');
+const { BasicTracerProvider, SimpleSpanProcessor } = require('@opentelemetry/sdk-trace-base');
+const exporter = {
+  export(spans, done) {
+    for (const s of spans) {
+      const { traceId, spanId } = s.spanContext();
+      process.stdout.write(JSON.stringify({ otel_span: s.name, traceId, spanId, parent: s.parentSpanContext?.spanId, kind: s.kind, attributes: s.attributes, links: s.links.map((l) => l.context.spanId) }) + '\\n');
+    }
+    done({ code: 0 });
+  },
+  shutdown: async () => {},
+};
+trace.setGlobalTracerProvider(new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] }));
+`;
+
+interface PrintedSpan {
+  otel_span: string;
+  traceId: string;
+  spanId: string;
+  parent?: string;
+  kind: number;
+  attributes: Record<string, unknown>;
+  links: string[];
+}
+
+function printedSpans(output: readonly string[]): PrintedSpan[] {
+  return output.filter((line) => line.startsWith('{"otel_span"')).map((line) => JSON.parse(line) as PrintedSpan);
+}
+
 /** One line per invocation, for comparing cold and warm starts under RIE with other runs. */
 function report(runtime: string, name: string, result: RieInvokeResult): void {
   const init = result.initDurationMs === undefined ? 'warm' : `cold, init ${result.initDurationMs.toFixed(0)} ms`;
@@ -70,6 +104,14 @@ describe.each(RUNTIMES)('the %s package under RIE and the RIC, in a minimal root
     mkdirSync(join(root.taskDir, 'rie-test'));
     writeFileSync(join(root.taskDir, 'rie-test', 'sleeper.mjs'), SLEEPER);
     writeFileSync(join(root.taskDir, 'rie-test', 'reader.mjs'), READER);
+    // An OpenTelemetry "layer" where Lambda puts layers (/opt/nodejs/node_modules, on NODE_PATH): the
+    // API and the SDK, and a preload that registers the SDK with an exporter that prints each span.
+    for (const name of OTEL_PACKAGES) {
+      cpSync(join(REPO_ROOT, 'node_modules', '@opentelemetry', name), join(root.dir, OTEL_LAYER, name), {
+        recursive: true,
+      });
+    }
+    writeFileSync(join(root.dir, 'opt', 'otel-register.cjs'), OTEL_REGISTER);
   }, 600_000);
   afterAll(async () => {
     await Promise.all(started.map((environment) => environment.shutdown()));
@@ -164,6 +206,41 @@ describe.each(RUNTIMES)('the %s package under RIE and the RIC, in a minimal root
     }
     expect(sent.value?.sent).toBe(1);
     expect(drained.value?.processed).toBe(1);
+  }, 120_000);
+
+  it('traces a message from produce to consume with an OpenTelemetry SDK from a layer: the package finds the API on NODE_PATH', async () => {
+    // Prepare: the layer above, registered by NODE_OPTIONS as a wrapper would
+    const topic = uniqueName(`rie-otel-${runtime}`);
+    await createTopic(topic, 1);
+    const env = {
+      NODE_OPTIONS: '--require /opt/otel-register.cjs',
+      // Lambda sets it for every process of the environment; the emulation's bootstrap only for the runtime's.
+      NODE_PATH: '/opt/nodejs/node_modules:/var/runtime/node_modules:/var/runtime:/var/task',
+      ...listenerEnvironment(readConnection().listeners.PLAINTEXT),
+      KAFKA_TOPICS: topic,
+      KAFKA_CONSUMER_GROUP_ID: uniqueName('rie-otel-group'),
+    };
+    const producer = await start({ handler: 'dist/produce/index.handler', env, timeoutSeconds: 30 });
+    const consumer = await start({ handler: 'dist/consume/index.handler', env, timeoutSeconds: 30 });
+
+    // Act
+    const sent = await producer.invoke<{ sent: number }>({ messages: [{ key: 'traced', value: runtime }] });
+    const drained = await consumer.invoke<DrainResult>({ idleMs: 1000 });
+
+    // Assess: the send span, and the batch span its child in the same trace
+    expect(sent.ok, `${JSON.stringify(sent.error)}\n${sent.output.join('\n')}`).toBe(true);
+    expect(drained.value?.processed, drained.output.join('\n')).toBe(1);
+    const [send] = printedSpans(sent.output);
+    const [batch] = printedSpans(drained.output);
+    expect(send).toMatchObject({ otel_span: `send ${topic}`, kind: 3 });
+    expect(send?.attributes).toMatchObject({ 'messaging.system': 'kafka', 'messaging.destination.name': topic });
+    expect(batch).toMatchObject({
+      otel_span: `process ${topic}`,
+      kind: 4,
+      traceId: send?.traceId,
+      parent: send?.spanId,
+    });
+    expect(batch?.links).toEqual([send?.spanId]);
   }, 120_000);
 
   it('reports an invocation that outlives AWS_LAMBDA_FUNCTION_TIMEOUT as timed out, and the environment serves the next from a fresh runtime', async () => {
