@@ -14,10 +14,12 @@
 import { closeSync, existsSync, openSync, readdirSync, readFileSync, readSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 
+/** A Lambda function's architecture, as Lambda names it. */
 export type LambdaArchitecture = 'x86_64' | 'arm64';
 
 /** What a function is packaged for: Lambda's architecture and the runtime's Node major. */
 export interface BindingTarget {
+  /** The function's architecture. */
   architecture: LambdaArchitecture;
   /** nodejs22.x: 22. */
   nodeMajor: number;
@@ -58,14 +60,19 @@ export const LAMBDA_SYMBOL_VERSIONS: Readonly<Record<string, string>> = {
   GCC: '7.0.0',
 };
 
+/** What readNativeFile() found in a native file (an addon or a shared library). */
 export interface NativeFileInfo {
+  /** ELF (Linux), Mach-O (macOS), PE (Windows) or anything else. */
   format: 'elf' | 'mach-o' | 'pe' | 'other';
   /** ELF: e.g. "x86-64", "aarch64"; Mach-O: the CPU type; otherwise undefined. */
   machine?: string;
+  /** The Lambda architecture an ELF file's machine runs on; undefined for any other machine or format. */
   architecture?: LambdaArchitecture;
   /** ELF files that are not 64-bit little-endian are not read further. */
   elf64le?: boolean;
+  /** The shared libraries it needs (ELF DT_NEEDED), e.g. "libc.so.6". */
   needed: string[];
+  /** Where it looks for them (ELF DT_RUNPATH, or DT_RPATH), e.g. "$ORIGIN/../deps". */
   runpath: string[];
   /** Symbol versions asked for, e.g. ["GLIBC_2.14", "GLIBCXX_3.4.21"]. */
   versions: string[];
@@ -273,6 +280,7 @@ function nodeMajorOf(moduleVersion: number): string {
   return major ? `Node ${major}` : `a Node other than ${Object.keys(NODE_MODULE_VERSIONS).join('/')}`;
 }
 
+/** One reason the binding would not load on the target. */
 export interface BindingProblem {
   /** The native file, relative to the directory checked. */
   file: string;
@@ -367,10 +375,14 @@ export function bindingProblems(dir: string, target: BindingTarget): BindingProb
   return problems;
 }
 
+/** The binding would not load on the function: every problem, and what to run to get one that would. */
 export class BindingMismatchError extends Error {
   constructor(
+    /** The binding's directory the message names. */
     readonly dir: string,
+    /** What the function runs on. */
     readonly target: BindingTarget,
+    /** Every problem found; never empty when thrown by assertBindingFits(). */
     readonly problems: BindingProblem[],
   ) {
     super(

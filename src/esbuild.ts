@@ -4,17 +4,21 @@
  * package root at run time (confluent-kafka-javascript#320), so the binding stays external and is
  * copied beside the bundle, into node_modules/, with only the files Node loads.
  *
- *   import { bundleFunction, copyBinding, checkImport } from 'lambda-kafka/esbuild';
- *   const task = 'build/my-function';                    // what you zip
- *   await bundleFunction({ entry: 'src/handler.ts', outdir: `${task}/dist` });
- *   copyBinding(task);                                   // from your node_modules
- *   checkImport(task, 'dist/index.mjs');                 // loads as Lambda will, or throws why
+ * ```ts
+ * import { bundleFunction, copyBinding, checkImport } from 'lambda-kafka/esbuild';
+ * const task = 'build/my-function';                    // what you zip
+ * await bundleFunction({ entry: 'src/handler.ts', outdir: `${task}/dist` });
+ * copyBinding(task);                                   // from your node_modules
+ * checkImport(task, 'dist/index.mjs');                 // loads as Lambda will, or throws why
+ * ```
  *
  * The binding copied is the one installed: its `.node` file only loads in the Node major it was
  * built for, and on Lambda only if it is built for the function's architecture, for glibc, and
  * needs no library Lambda lacks (the prebuilt binary from GitHub does not). copyBinding() checks
  * what it copied against the function's target (binding-check.ts) and refuses a misfit, naming it.
  * esbuild is a peer dependency: this module is for build time.
+ *
+ * @module lambda-kafka/esbuild
  */
 
 import { execFileSync } from 'node:child_process';
@@ -39,6 +43,7 @@ export {
 /** What copyBinding() checks against unless told: Lambda's default architecture and nodejs22.x. */
 export const DEFAULT_TARGET: BindingTarget = { architecture: 'x86_64', nodeMajor: 22 };
 
+/** The native Kafka binding's package, which is left out of the bundle and copied beside it instead. */
 export const BINDING_PACKAGE = '@confluentinc/kafka-javascript';
 
 /** What is never bundled: the native binding, and the MSK IAM signer (an optional dependency, loaded on use). */
@@ -58,6 +63,7 @@ export const RUNTIME_FILES: Readonly<Record<string, (file: string) => boolean>> 
   'file-uri-to-path': (file) => ['package.json', 'index.js', 'LICENSE'].includes(file),
 };
 
+/** What bundleFunction() and buildOptions() take. */
 export interface BundleOptions {
   /** The handler's source file. */
   entry: string;
@@ -65,7 +71,9 @@ export interface BundleOptions {
   outdir: string;
   /** The Lambda runtime's Node major (nodejs22.x: 22). */
   nodeMajor?: number;
+  /** Minify the bundle. Default true. */
   minify?: boolean;
+  /** Write a source map beside the bundle. Default true. */
   sourcemap?: boolean;
   /** More modules to leave out of the bundle. */
   external?: readonly string[];

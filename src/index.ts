@@ -2,9 +2,13 @@
  * lambda-kafka's public API: what a function of yours imports. Everything else in src/ is internal
  * and may change without notice.
  *
- *   import { KafkaInitializer, produce, consumeBatch } from 'lambda-kafka';
- *   import { kafkaMiddleware } from 'lambda-kafka/middy';          // for handlers built with middy
- *   import { bundleFunction } from 'lambda-kafka/esbuild';          // build time: bundle + binding
+ * ```ts
+ * import { KafkaInitializer, produce, consumeBatch } from 'lambda-kafka';
+ * import { kafkaMiddleware } from 'lambda-kafka/middy';          // for handlers built with middy
+ * import { bundleFunction } from 'lambda-kafka/esbuild';          // build time: bundle + binding
+ * ```
+ *
+ * @module lambda-kafka
  */
 
 // The clients it hands out.
@@ -22,12 +26,15 @@ export {
   type ProcessingContext,
 } from './consume/processor.js';
 // Errors and what they mean.
-export { type Classification, classifyKafkaError } from './errors/classify.js';
+export { type Classification, type ClassifyContext, classifyKafkaError } from './errors/classify.js';
 export {
   AttemptTimeoutError,
   CertificateError,
+  type CertificateProblem,
   CircuitOpenError,
   ConfigError,
+  type ConfigProblem,
+  type GiveUpReason,
   KafkaOperationError,
   RetryError,
 } from './errors/errors.js';
@@ -36,7 +43,8 @@ export type { HealthState, HealthStatus } from './init/health.js';
 // The initializer: one per execution environment, created at module scope.
 export { KafkaInitializer, type KafkaInitializerOptions } from './init/initializer.js';
 export type { Invocation, InvocationContext } from './init/invocation.js';
-export { METRIC_NAMES } from './observability/metrics.js';
+export type { Log } from './observability/log.js';
+export { type KafkaMetrics, METRIC_NAMES } from './observability/metrics.js';
 // The functions' logic, for handlers of your own.
 export {
   type DirectEvent,
@@ -45,3 +53,5 @@ export {
   type ProduceEvent,
   produce,
 } from './produce/produce.js';
+// The deadline an Invocation carries, which sends and waits of your own take.
+export type { Deadline } from './retry/deadline.js';

@@ -3,23 +3,33 @@
  * KafkaInitializer (what `kafka.handler()` does when it wraps a handler), so a handler built with
  * middy gets the same deadline, logging context and per-invocation metrics.
  *
- *   const kafka = new KafkaInitializer({ logger, metrics });
- *   export const handler = middy(async (event, context) => {
- *     const producer = await kafka.producer(kafkaInvocation(context));
- *     ...
- *   })
- *     .use(logMetrics(metrics))        // publishes once, after kafkaMiddleware has added its metrics
- *     .use(kafkaMiddleware(kafka));
+ * ```ts
+ * const kafka = new KafkaInitializer({ logger, metrics });
+ * export const handler = middy(async (event, context) => {
+ *   const producer = await kafka.producer(kafkaInvocation(context));
+ *   ...
+ * })
+ *   .use(logMetrics(metrics))        // publishes once, after kafkaMiddleware has added its metrics
+ *   .use(kafkaMiddleware(kafka));
+ * ```
  *
  * Typed structurally: middy is not a dependency of the library.
+ *
+ * @module lambda-kafka/middy
  */
 import type { KafkaInitializer } from './init/initializer.js';
 import type { Invocation, InvocationContext } from './init/invocation.js';
 
 const invocations = new WeakMap<object, Invocation>();
 
+/**
+ * The part of middy's request the middleware reads.
+ * @inline
+ */
 interface Request {
+  /** The Lambda context. */
   context: InvocationContext;
+  /** What the handler threw, in `onError`. */
   error?: unknown;
 }
 
@@ -32,10 +42,13 @@ export function kafkaMiddleware(kafka: KafkaInitializer) {
     await kafka.end(invocation);
   };
   return {
+    /** Begins the invocation on `kafka`: the Lambda context in the logs, the deadline, the cold start. */
     before: (request: Request): void => {
       invocations.set(request.context, kafka.begin(request.context));
     },
+    /** Ends the invocation: waits for the native calls it started, then flushes its metrics. */
     after: end,
+    /** Logs the handler's error with its classified cause, then ends the invocation as `after` does. */
     onError: async (request: Request): Promise<void> => {
       if (request.error !== undefined) kafka.logFailure(request.error);
       await end(request);

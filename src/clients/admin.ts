@@ -13,6 +13,7 @@ import type { ManagedProducer } from './producer.js';
 import { adminProperties } from './properties.js';
 import { inSlices, type MetadataClient, metadataWhenReachable, type WaitContext } from './wait.js';
 
+/** The binding's admin client, with the metadata request and events its typings leave out. */
 type AdminClient = RdKafka.IAdminClient &
   MetadataClient & {
     on(event: 'event.log', listener: (line: { severity: number; fac: string; message: string }) => void): unknown;
@@ -21,13 +22,25 @@ type AdminClient = RdKafka.IAdminClient &
     on(event: 'error', listener: (error: Error) => void): unknown;
   };
 
+/**
+ * A topic to create.
+ * @inline
+ */
 export interface NewTopic {
+  /** The topic's name. */
   topic: string;
+  /** Unset: the broker's default (num.partitions). */
   numPartitions?: number;
+  /** Unset: the broker's default (default.replication.factor). */
   replicationFactor?: number;
 }
 
+/**
+ * The admin client KafkaInitializer.admin() hands out: cluster metadata, topics and groups, each
+ * request bounded by a timeout.
+ */
 export class ManagedAdmin {
+  /** The binding's admin client. Its calls are not bounded by a deadline: prefer the methods here. */
   readonly client: AdminClient;
   /** The recorder of the client whose connections this admin uses. */
   readonly recorder: ClientLogRecorder;
@@ -108,6 +121,7 @@ export class ManagedAdmin {
     return Math.max(1, timeoutMs - (Date.now() - started));
   }
 
+  /** `topics` described (partitions, leaders, replicas, in-sync replicas, or an error each), within `timeoutMs`. */
   async describeTopics(topics: string[], timeoutMs: number) {
     const left = await this.#afterFirstToken(timeoutMs);
     return this.#calls.run<RdKafka.TopicDescription[]>('describing topics', left, (timeout, done) =>
@@ -116,7 +130,17 @@ export class ManagedAdmin {
   }
 
   /** Creates each topic; resolves with the error of each that failed (TOPIC_ALREADY_EXISTS included). */
-  async createTopics(topics: NewTopic[], timeoutMs: number): Promise<{ topic: string; error?: unknown }[]> {
+  async createTopics(
+    topics: NewTopic[],
+    timeoutMs: number,
+  ): Promise<
+    {
+      /** The topic's name. */
+      topic: string;
+      /** Why it was not created; unset when it was. */
+      error?: unknown;
+    }[]
+  > {
     timeoutMs = await this.#afterFirstToken(timeoutMs);
     return Promise.all(
       topics.map((topic) =>
@@ -140,13 +164,15 @@ export class ManagedAdmin {
     );
   }
 
+  /** The cluster's consumer groups, within `timeoutMs`. */
   async listGroups(timeoutMs: number) {
     const left = await this.#afterFirstToken(timeoutMs);
-    return this.#calls.run<{ groups: RdKafka.GroupOverview[]; errors: unknown[] }>(
-      'listing consumer groups',
-      left,
-      (timeout, done) => this.client.listGroups({ timeout }, done),
-    );
+    return this.#calls.run<{
+      /** Each group's id, state and protocol type. */
+      groups: RdKafka.GroupOverview[];
+      /** The errors of brokers that could not list their groups. */
+      errors: unknown[];
+    }>('listing consumer groups', left, (timeout, done) => this.client.listGroups({ timeout }, done));
   }
 
   /** Destroys a standalone client (synchronous in the binding); does nothing for a shared one. */

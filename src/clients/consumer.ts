@@ -20,21 +20,46 @@ import { consumerMemoryProperties, drainBatchBytes } from './memory.js';
 import type { NativeCalls } from './native.js';
 import { COMMON_OVERRIDES } from './properties.js';
 
+/** A message as the binding's consumer delivers it (RdKafka.Message); receive() returns these. */
 export type KafkaMessage = RdKafka.Message;
+
+/** A position in a partition: for a commit, the offset of the next message to read. */
 export interface TopicPartitionOffset {
+  /** The topic. */
   topic: string;
+  /** The partition. */
   partition: number;
+  /** The offset of the next message to read. */
   offset: number;
 }
 
+/** How far a partition's group position is behind its newest message. */
 export interface PartitionLag extends TopicPartitionOffset {
   /** Offset of the next message the broker will write. */
   high: number;
+  /** Messages behind: `high - offset`, never negative. */
   lag: number;
 }
 
-/** The group's lag on this consumer's partitions, or why it is not known. */
-export type LagReading = { ok: true; partitions: PartitionLag[]; total: number } | { ok: false; reason: string };
+/**
+ * The group's lag on this consumer's partitions, or why it is not known.
+ * @inline
+ */
+export type LagReading =
+  | {
+      /** The lag is known. */
+      ok: true;
+      /** One entry per assigned partition. */
+      partitions: PartitionLag[];
+      /** The partitions' lag, summed. */
+      total: number;
+    }
+  | {
+      /** The lag is not known. */
+      ok: false;
+      /** Why, e.g. the consumer holds no partition, or no fetch response has come yet. */
+      reason: string;
+    };
 
 const COORDINATOR_LINE = /Group "([^"]+)" coordinator is (\S+) id (\d+)/;
 
@@ -70,10 +95,19 @@ const COMMIT_AGAIN_MS = 100;
  */
 const FIRST_MESSAGE_BYTES = 1_048_576;
 
+/**
+ * A consumer in KAFKA_CONSUMER_GROUP_ID, subscribed to KAFKA_TOPICS, created and joined by
+ * KafkaInitializer.consumer(). Messages are taken with receive(); nothing is committed unless
+ * commit() is called.
+ */
 export class ManagedConsumer {
+  /** The binding's consumer. Its calls are not bounded by a deadline: prefer the methods here. */
   readonly client: RdKafka.KafkaConsumer;
+  /** Keeps the client's recent log lines, which explain a failure its error does not. */
   readonly recorder: ClientLogRecorder;
+  /** The consumer group (KAFKA_CONSUMER_GROUP_ID). */
   readonly groupId: string;
+  /** The topics it subscribes to. */
   readonly topics: readonly string[];
   readonly #calls: NativeCalls;
   /** The most bytes of messages one receive() takes into JavaScript (memory.ts). */
@@ -142,6 +176,7 @@ export class ManagedConsumer {
     return metadata;
   }
 
+  /** Whether the client is connected (it may still be joining its group: see assignment()). */
   isConnected(): boolean {
     return this.client.isConnected();
   }
@@ -151,7 +186,13 @@ export class ManagedConsumer {
     return this.#assignments;
   }
 
-  assignment(): { topic: string; partition: number }[] {
+  /** The partitions assigned to this consumer now; empty while it joins or rejoins its group, or is not connected. */
+  assignment(): {
+    /** The topic. */
+    topic: string;
+    /** The partition. */
+    partition: number;
+  }[] {
     return this.client.isConnected()
       ? this.client.assignments().map(({ topic, partition }) => ({ topic, partition }))
       : [];

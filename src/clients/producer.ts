@@ -50,23 +50,45 @@ function internals(client: RdKafka.Producer): ClientInternals {
   return inner as ClientInternals;
 }
 
+/** One message to send. */
 export interface ProducerRecord {
+  /** The topic it goes to. */
   topic: string;
+  /** The message key, which the partitioner chooses the partition by; null or unset: no key. */
   key?: string | Buffer | null;
   /** null sends a tombstone. */
   value: string | Buffer | null;
+  /** Message headers, by name. */
   headers?: Record<string, string | Buffer>;
   /** Leave unset to let the partitioner (murmur2, as the Java client) choose by key. */
   partition?: number;
 }
 
+/** One message's outcome: where it was written, or why it was not. */
 export type SendResult =
-  | { ok: true; topic: string; partition: number; offset: string }
   | {
-      ok: false;
+      /** Acknowledged by the brokers. */
+      ok: true;
+      /** The topic it was written to. */
       topic: string;
+      /** The partition it was written to. */
+      partition: number;
+      /** Its offset in the partition, as a decimal string. */
+      offset: string;
+    }
+  | {
+      /** Not acknowledged, or never sent. */
+      ok: false;
+      /** The topic it was for. */
+      topic: string;
+      /**
+       * The cause and what to do about it, on one line (for a message not acknowledged: whether it
+       * may still be delivered).
+       */
       error: string;
+      /** The classified cause's name (Classification.name), e.g. `MSG_TIMED_OUT`. */
       errorName: string;
+      /** Whether sending it again may succeed (a message not acknowledged in time may then be written twice). */
       retriable: boolean;
       /** The message was never acknowledged because no broker could be reached: Kafka is unavailable. */
       unavailable?: boolean;
@@ -74,6 +96,7 @@ export type SendResult =
       fatal?: boolean;
     };
 
+/** How a send waits for its delivery reports. */
 export interface SendOptions {
   /**
    * How long to keep waiting once every broker connection is down (refused, unreachable); the
@@ -85,7 +108,9 @@ export interface SendOptions {
   minInsyncReplicas?: number;
 }
 
+/** What ManagedProducer.send() returns. */
 export interface SendOutcome {
+  /** One result per record, in the order of the records. */
   results: SendResult[];
   /** Set when a result showed the producer is broken (e.g. a fatal idempotence error). */
   producerBroken: boolean;
@@ -146,8 +171,14 @@ function failPending(
   }
 }
 
+/**
+ * A producer for the execution environment, created and connected by KafkaInitializer.producer():
+ * send() hands a batch to librdkafka and waits for every delivery report, within a deadline.
+ */
 export class ManagedProducer {
+  /** The binding's producer. Its calls are not bounded by a deadline: prefer the methods here. */
   readonly client: RdKafka.Producer;
+  /** Keeps the client's recent log lines, which explain a failure its error does not. */
   readonly recorder: ClientLogRecorder;
   readonly #calls: NativeCalls;
   readonly #config: KafkaConfig;

@@ -78,7 +78,7 @@ export function librdkafkaProperties(config: KafkaConfig, client: ClientType): R
   return props;
 }
 
-/** Which librdkafka property each seed variable sets, per client type (the README's table is checked against it). */
+/** Which librdkafka property each seed variable sets, per client type (the table in docs/configuration.md is checked against it). */
 export const PROPERTY_MAP: Readonly<Record<string, Readonly<Record<ClientType, string | null>>>> = {
   KAFKA_CONSUMER_SESSION_TIMEOUT_MS: { producer: null, consumer: 'session.timeout.ms', admin: null },
   KAFKA_CONSUMER_HEARTBEAT_INTERVAL_MS: { producer: null, consumer: 'heartbeat.interval.ms', admin: null },

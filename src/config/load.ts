@@ -9,26 +9,68 @@ import type { SaslMechanism } from './schemas.js';
 import { Secret } from './secret.js';
 import { type ParsedVariables, VARIABLES, type VariableName } from './variables.js';
 
+/**
+ * The protocol spoken to the brokers, derived from KAFKA_USE_SSL and KAFKA_SASL_MECHANISM.
+ * @inline
+ */
 export type SecurityProtocol = 'PLAINTEXT' | 'SSL' | 'SASL_PLAINTEXT' | 'SASL_SSL';
 
 /** Where a certificate or key comes from. Inline PEM is wrapped so it never prints. */
 export type PemSource =
-  | { kind: 'file'; variable: VariableName; path: string }
-  | { kind: 'inline'; variable: VariableName; pem: Secret };
+  | {
+      /** A file: KAFKA_SSL_CAFILE, KAFKA_SSL_CERTFILE or KAFKA_SSL_KEYFILE. */
+      kind: 'file';
+      /** The variable it was read from. */
+      variable: VariableName;
+      /** The file's path, as given. */
+      path: string;
+    }
+  | {
+      /** PEM text in the environment (KAFKA_SSL_*_PEM), or fetched from a reference. */
+      kind: 'inline';
+      /** The variable it was read from. */
+      variable: VariableName;
+      /** The PEM text: prints as `***`; `reveal()` gives it. */
+      pem: Secret;
+    };
 
+/**
+ * TLS to the brokers, and the certificates checked before connecting.
+ * @inline
+ */
 export interface SslSettings {
+  /** KAFKA_USE_SSL. */
   enabled: boolean;
+  /** KAFKA_SSL_VERIFY_CERTIFICATES: check the certificate files before connecting (PEM, dates, key, chain). */
   verifyCertificates: boolean;
+  /** KAFKA_SSL_EXPIRY_WARNING_DAYS: a certificate that expires within this many days gets a warning. */
   expiryWarningDays: number;
+  /**
+   * The CA certificate(s) the brokers' certificates are checked against: a file (`{ kind: 'file',
+   * path }`) or PEM text (`{ kind: 'inline', pem }`), with the `variable` it came from. Unset: the system's CAs.
+   */
   ca?: PemSource;
+  /** The client certificate, for mutual TLS: a file or PEM text, as `ca`. */
   certificate?: PemSource;
+  /** The client certificate's private key: a file or PEM text, as `ca` (the PEM prints as `***`). */
   key?: PemSource;
+  /** KAFKA_SSL_KEY_PASSWORD: decrypts `key`. Prints as `***`; `reveal()` gives it. */
   keyPassword?: Secret;
 }
 
+/**
+ * SASL authentication, when KAFKA_SASL_MECHANISM is set.
+ * @inline
+ */
 export interface SaslSettings {
+  /** KAFKA_SASL_MECHANISM. */
   mechanism: SaslMechanism;
+  /** KAFKA_SASL_USERNAME (or the secret's `username`); unset with AWS_MSK_IAM. */
   username?: string;
+  /**
+   * KAFKA_SASL_PASSWORD, or what KAFKA_SASL_PASSWORD_SECRET / _PARAMETER gave; unset with
+   * AWS_MSK_IAM. Prints as `***`; `reveal()` gives it.
+   */
   password?: Secret;
   /** AWS_MSK_IAM only: the region the token is signed for (AWS_REGION). */
   region?: string;
@@ -36,38 +78,83 @@ export interface SaslSettings {
   tokenLifetimeMs?: number;
 }
 
+/**
+ * The consumer's group and librdkafka timings (KAFKA_CONSUMER_*).
+ * @inline
+ */
 export interface ConsumerSettings {
+  /** KAFKA_CONSUMER_GROUP_ID: required to consume. */
   groupId?: string;
+  /** KAFKA_CONSUMER_SESSION_TIMEOUT_MS: librdkafka's session.timeout.ms. */
   sessionTimeoutMs: number;
+  /** KAFKA_CONSUMER_HEARTBEAT_INTERVAL_MS: librdkafka's heartbeat.interval.ms. */
   heartbeatIntervalMs: number;
+  /** KAFKA_CONSUMER_REQUEST_TIMEOUT_MS: the consumer's request timeout (librdkafka's socket.timeout.ms). */
   requestTimeoutMs: number;
+  /** KAFKA_CONSUMER_CONNECTIONS_MAX_IDLE_MS: librdkafka's connections.max.idle.ms. */
   connectionsMaxIdleMs: number;
+  /**
+   * KAFKA_CONSUMER_METADATA_MAX_AGE_MS: how often the consumer refreshes cluster metadata (librdkafka's
+   * topic.metadata.refresh.interval.ms).
+   */
   metadataMaxAgeMs: number;
 }
 
+/**
+ * How the initializer retries, and how much of the invocation it keeps free.
+ * @inline
+ */
 export interface InitSettings {
-  /** Retries after the first attempt: 0 means exactly one attempt. */
+  /** KAFKA_CONSUMER_INIT_RETRIES: retries after an initialisation's first attempt; 0 means exactly one attempt. */
   retries: number;
+  /** KAFKA_CONSUMER_INIT_DELAY: the first retry's delay, ms; it doubles per retry, with jitter. */
   initialDelayMs: number;
+  /** KAFKA_CONSUMER_INIT_MAX_DELAY: the longest delay between retries, ms. */
   maxDelayMs: number;
+  /** KAFKA_STARTUP_HEALTH_CHECK: check broker connectivity and metadata before creating the clients. */
   startupHealthCheck: boolean;
+  /**
+   * KAFKA_COORDINATOR_WAIT_TIMEOUT: the longest wait for the broker health check and for the consumer
+   * to join its group, ms.
+   */
   coordinatorWaitTimeoutMs: number;
+  /** KAFKA_DEADLINE_MARGIN_MS: what an invocation's deadline keeps free before Lambda's own. */
   deadlineMarginMs: number;
+  /** KAFKA_CIRCUIT_BREAKER_THRESHOLD: consecutive failed initialisations that open the breaker; 0 disables it. */
   breakerThreshold: number;
+  /** KAFKA_CIRCUIT_BREAKER_COOLDOWN_MS: how long an open breaker fails fast before letting one attempt through. */
   breakerCooldownMs: number;
 }
 
+/**
+ * The topics the function uses (KAFKA_TOPICS), checked or created at initialisation.
+ * @inline
+ */
 export interface TopicSettings {
+  /**
+   * KAFKA_TOPICS: verified at start-up. When set, produce() sends only to these; the first is where a
+   * message that names no topic goes.
+   */
   names: readonly string[];
+  /** KAFKA_CREATE_TOPICS: create the topics that do not exist. */
   create: boolean;
   /** The brokers' min.insync.replicas (KAFKA_MIN_INSYNC_REPLICAS), which health judges partitions by. */
   minInsyncReplicas: number;
+  /** KAFKA_TOPIC_PARTITIONS, for created topics; unset: the broker's default. */
   partitions?: number;
+  /** KAFKA_TOPIC_REPLICATION_FACTOR, for created topics; unset: the broker's default. */
   replicationFactor?: number;
 }
 
+/**
+ * How sends behave (KAFKA_PRODUCE_*, KAFKA_HTTP_MAX_BODY_BYTES).
+ * @inline
+ */
 export interface ProduceSettings {
-  /** Undefined: a send waits for a broker while the invocation has time. */
+  /**
+   * KAFKA_PRODUCE_BROKERS_DOWN_TIMEOUT_MS: how long a send keeps waiting once every broker
+   * connection is down. Undefined: a send waits for a broker while the invocation has time.
+   */
   brokersDownTimeoutMs?: number;
   /** KAFKA_HTTP_MAX_BODY_BYTES: a larger HTTP request body is refused (413) before it is parsed. */
   httpMaxBodyBytes: number;
@@ -75,6 +162,10 @@ export interface ProduceSettings {
   lingerMs: number;
 }
 
+/**
+ * The memory librdkafka may use for its queues and buffers.
+ * @inline
+ */
 export interface MemorySettings {
   /**
    * KAFKA_CLIENT_MEMORY_MB, else a quarter of the function's memory (AWS_LAMBDA_FUNCTION_MEMORY_SIZE);
@@ -83,6 +174,10 @@ export interface MemorySettings {
   clientMemoryMb?: number;
 }
 
+/**
+ * OpenTelemetry tracing of sends and consumed batches.
+ * @inline
+ */
 export interface TracingSettings {
   /** KAFKA_TRACING: spans when an OpenTelemetry SDK is registered. */
   enabled: boolean;
@@ -90,23 +185,43 @@ export interface TracingSettings {
   headers: boolean;
 }
 
+/**
+ * The forward function's destination.
+ * @inline
+ */
 export interface ForwardSettings {
   /** KAFKA_FORWARD_TOPIC: where the forward function produces; unset in the functions that do not forward. */
   topic?: string;
 }
 
+/**
+ * The validated configuration, read from KAFKA_* (and a few AWS_*) variables by loadConfig().
+ * Secrets in it (passwords, an inline key) are wrapped so that they print as `***`.
+ */
 export interface KafkaConfig {
+  /** KAFKA_BOOTSTRAP_SERVERS, as `host:port` entries. */
   bootstrapServers: readonly string[];
+  /** KAFKA_CLIENT_ID, else the function's name (AWS_LAMBDA_FUNCTION_NAME), else "lambda-kafka". */
   clientId: string;
+  /** Derived from KAFKA_USE_SSL and KAFKA_SASL_MECHANISM. */
   securityProtocol: SecurityProtocol;
+  /** TLS, and the certificates and key. */
   ssl: SslSettings;
+  /** SASL authentication; unset without KAFKA_SASL_MECHANISM. */
   sasl?: SaslSettings;
+  /** The consumer group and its timings. */
   consumer: ConsumerSettings;
+  /** The topics, and whether to create them. */
   topics: TopicSettings;
+  /** Retries, deadline margin and circuit breaker of the initialisation. */
   init: InitSettings;
+  /** How sends wait, linger and limit HTTP bodies. */
   produce: ProduceSettings;
+  /** librdkafka's memory budget. */
   memory: MemorySettings;
+  /** The forward function's topic. */
   forward: ForwardSettings;
+  /** OpenTelemetry tracing. */
   tracing: TracingSettings;
   /** The secrets given by reference (src/config/references.ts), e.g. KAFKA_SASL_PASSWORD_SECRET. */
   references: readonly ReferenceName[];
@@ -124,6 +239,7 @@ export interface KafkaConfig {
   securityWarnings: readonly string[];
 }
 
+/** Environment variables by name, as `process.env` holds them. */
 export type Environment = Readonly<Record<string, string | undefined>>;
 
 function parseVariables(env: Environment, problems: ConfigProblem[]): ParsedVariables {

@@ -112,7 +112,7 @@ interface TokenClient {
  * one's lifetime) and, after a freeze that passed that point, again before the invocation's first
  * request, rather than whenever librdkafka's own renewal gets to run. Neither beats librdkafka's
  * threads, which reconnect at the thaw with the token they hold: the broker refuses that attempt
- * as expired, which `lapsed()` tells apart from a refusal nothing explains (README: MSK IAM).
+ * as expired, which `lapsed()` tells apart from a refusal nothing explains (docs/msk-iam.md).
  */
 export class MskIamTokens {
   readonly #region: string;

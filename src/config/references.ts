@@ -10,6 +10,10 @@ import { ConfigError } from '../errors/errors.js';
 import type { Environment } from './load.js';
 import type { VariableName } from './variables.js';
 
+/**
+ * A variable that names a Secrets Manager secret or an SSM SecureString parameter holding a secret.
+ * @inline
+ */
 export type ReferenceName =
   | 'KAFKA_SASL_PASSWORD_SECRET'
   | 'KAFKA_SASL_PASSWORD_PARAMETER'

@@ -1,7 +1,7 @@
 /**
  * Every environment variable the library reads: its schema, its default and what it is for.
  * The names and defaults of the seed design are kept exactly; the rest are what a Lambda needs.
- * This table is the reference the README's configuration table is checked against.
+ * This table is the reference the table in docs/configuration.md is checked against.
  */
 import type * as v from 'valibot';
 import {

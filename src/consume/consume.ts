@@ -25,6 +25,13 @@ function positiveInteger(value: unknown, fallback: number, name: string): number
   return value;
 }
 
+/**
+ * The consume function: takes the consumer (joining the group on first need), drains it within the
+ * invocation, handing each message to `process` in order, commits what was processed, and counts
+ * and logs it. A processor that throws stops the drain there (that message and those after it are
+ * read again next time: at-least-once). When the drain fails (a commit that fails), the consumer is
+ * dropped, so the next invocation rejoins from what is committed, and the promise rejects.
+ */
 export async function consumeBatch(
   kafka: KafkaInitializer,
   event: ConsumeEvent | null | undefined,

@@ -21,19 +21,23 @@ export interface DrainOptions {
   tracing?: { config: KafkaConfig; group?: string };
 }
 
+/** The most messages taken from the binding in one call: fewer calls per drain, each a pool-thread job. */
+const RECEIVE_BATCH = 5000;
+
 /**
  * Why the drain stopped: the batch limit; no message for `idleMs` while holding partitions; no
  * partition to read from (the consumer is joining or rejoining its group, e.g. after a coordinator
  * moved: messages may well be waiting); the deadline; a processor that threw.
  */
-/** The most messages taken from the binding in one call: fewer calls per drain, each a pool-thread job. */
-const RECEIVE_BATCH = 5000;
-
 export type StopReason = 'limit' | 'idle' | 'unassigned' | 'deadline' | 'processing-error';
 
+/** What consumeBatch() returns. */
 export interface DrainResult {
+  /** Messages processed (and committed). */
   processed: number;
+  /** Why the drain stopped. */
   stoppedBecause: StopReason;
+  /** What was committed: per partition, the offset of the next message to read. */
   committed: TopicPartitionOffset[];
   /** Per assigned partition after the commit; empty when unknown (see lagUnknown). */
   lag: PartitionLag[];
@@ -41,6 +45,7 @@ export interface DrainResult {
   totalLag: number | null;
   /** Why the lag is not known, when it is not. */
   lagUnknown?: string;
+  /** With `processing-error`: the message (`topic[partition]@offset`) and what the processor threw. */
   error?: string;
 }
 

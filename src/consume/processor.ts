@@ -12,22 +12,36 @@ import type { KafkaMessage } from '../clients/consumer.js';
 import type { Invocation } from '../init/invocation.js';
 import type { Log } from '../observability/log.js';
 
+/** A consumed message, as a MessageProcessor receives it. */
 export interface ConsumedMessage {
+  /** The topic it was read from. */
   topic: string;
+  /** Its partition. */
   partition: number;
+  /** Its offset in the partition. */
   offset: number;
+  /** The key as UTF-8 text; null when it has none. */
   key: string | null;
+  /** The value's bytes; null for a tombstone. */
   value: Buffer | null;
+  /** Headers by name, values as UTF-8 text. */
   headers: Record<string, string>;
   /** Milliseconds since the epoch, when the broker or producer set one. */
   timestamp: number | undefined;
 }
 
+/** What a MessageProcessor gets besides the message. */
 export interface ProcessingContext {
+  /** The invocation the drain runs in: its deadline bounds the work. */
   invocation: Invocation;
+  /** The library's logger; while tracing, its lines carry the message producer's trace id. */
   log: Log;
 }
 
+/**
+ * Handles one message. Resolve when it is done (its offset is committed after the batch); throw to
+ * stop the drain there (it and the messages after it are consumed again next time).
+ */
 export type MessageProcessor = (message: ConsumedMessage, context: ProcessingContext) => Promise<void>;
 
 export function toConsumedMessage(message: KafkaMessage): ConsumedMessage {

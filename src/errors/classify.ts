@@ -30,12 +30,17 @@ import type { ErrorKind } from './table.js';
 
 export { causeFromLogs, LOG_PATTERNS, type LogPattern } from './log-patterns.js';
 
+/** What an error means: its cause, whether a retry can help, and what to do about it. */
 export interface Classification {
   /** librdkafka error code, or null for errors that are not Kafka's (configuration, certificates). */
   code: number | null;
+  /** The cause's name, e.g. `ALL_BROKERS_DOWN`, `BROKER_CERTIFICATE_UNTRUSTED`, `INVALID_CONFIGURATION`. */
   name: string;
+  /** What a retry loop should do about it. */
   kind: ErrorKind;
+  /** Whether trying again may succeed: true for a `transient` kind. */
   retriable: boolean;
+  /** What to check or change, for the person reading the log. */
   hint: string;
   /** One line: name, code, what happened. */
   summary: string;
@@ -45,8 +50,12 @@ export interface Classification {
   broker?: string;
 }
 
-/** A line librdkafka logged, as collected from the client's logger. */
+/**
+ * A line librdkafka logged, as collected from the client's logger.
+ * @inline
+ */
 export interface ClientLogLine {
+  /** The line's text. */
   message: string;
   /** librdkafka facility, e.g. FAIL, SASL, CGRPCOORD. */
   facility?: string;
@@ -110,6 +119,7 @@ function messageOf(error: unknown): string {
   return message.split('\n')[0] ?? '';
 }
 
+/** What classifyKafkaError() may use besides the error itself. */
 export interface ClassifyContext {
   /** The failing client's recent log lines, newest last. */
   recentLogs?: readonly ClientLogLine[];

@@ -4,15 +4,19 @@
  */
 import type { Classification } from './classify.js';
 
+/** One problem with the environment: the variables involved and what is wrong. */
 export interface ConfigProblem {
   /** The environment variables involved: a problem always names at least one. */
   variables: readonly string[];
+  /** What is wrong, starting with the variable's name, e.g. `KAFKA_BOOTSTRAP_SERVERS: required, …`. */
   message: string;
 }
 
 /** Invalid environment: every problem at once, each naming its variable. */
 export class ConfigError extends Error {
+  /** Always `'ConfigError'`. */
   override readonly name = 'ConfigError';
+  /** Every problem found. */
   readonly problems: readonly ConfigProblem[];
 
   constructor(problems: readonly ConfigProblem[], options?: ErrorOptions) {
@@ -26,18 +30,23 @@ export class ConfigError extends Error {
   }
 }
 
+/** One certificate or key that would make the TLS handshake fail, with its source and fix. */
 export interface CertificateProblem {
   /** The variable the certificate or key came from, e.g. KAFKA_SSL_CERTFILE. */
   variable: string;
   /** File path, or `inline (VARIABLE)` for PEM given in the environment. */
   source: string;
+  /** What is wrong with it, e.g. that it expired or does not match the key. */
   message: string;
+  /** What to do about it. */
   fix: string;
 }
 
 /** A certificate or key that would make the TLS handshake fail, found before connecting. */
 export class CertificateError extends Error {
+  /** Always `'CertificateError'`. */
   override readonly name = 'CertificateError';
+  /** Every problem found. */
   readonly problems: readonly CertificateProblem[];
 
   constructor(problems: readonly CertificateProblem[], checklist: readonly string[], options?: ErrorOptions) {
@@ -61,7 +70,9 @@ export function causeLine(classification: Classification): string {
 
 /** A Kafka call failed; its cause was classified where the client's own log lines were at hand. */
 export class KafkaOperationError extends Error {
+  /** Always `'KafkaOperationError'`. */
   override readonly name = 'KafkaOperationError';
+  /** The classified cause: what classifyKafkaError() returns for this error. */
   readonly classification: Classification;
 
   constructor(operation: string, classification: Classification, options?: ErrorOptions) {
@@ -72,7 +83,9 @@ export class KafkaOperationError extends Error {
 
 /** One attempt ran out of the time it was given (its own timeout or the invocation's deadline). */
 export class AttemptTimeoutError extends Error {
+  /** Always `'AttemptTimeoutError'`. */
   override readonly name = 'AttemptTimeoutError';
+  /** The time the attempt was given, whole milliseconds. */
   readonly timeoutMs: number;
 
   constructor(operation: string, timeoutMs: number, options?: ErrorOptions) {
@@ -82,15 +95,25 @@ export class AttemptTimeoutError extends Error {
   }
 }
 
+/**
+ * Why a retried operation gave up: a cause no retry can fix (`fatal`, which includes configuration
+ * causes), no retries left, or no time left before the invocation's deadline.
+ */
 export type GiveUpReason = 'fatal' | 'retries-exhausted' | 'deadline';
 
 /** A retried operation gave up: how many attempts, how long, why, and the last cause with its hint. */
 export class RetryError extends Error {
+  /** Always `'RetryError'`. */
   override readonly name = 'RetryError';
+  /** What was retried, e.g. "Producer initialization". */
   readonly operation: string;
+  /** Attempts made, the first included; 0 when no time was left for a first one. */
   readonly attempts: number;
+  /** Time spent on all attempts and the delays between them, ms. */
   readonly elapsedMs: number;
+  /** Why it stopped retrying. */
   readonly reason: GiveUpReason;
+  /** The last attempt's classified cause, with its hint. */
   readonly classification: Classification;
 
   constructor(
@@ -125,7 +148,9 @@ export class RetryError extends Error {
 
 /** The circuit breaker is open: recent initialisations all failed, so this one fails fast. */
 export class CircuitOpenError extends Error {
+  /** Always `'CircuitOpenError'`. */
   override readonly name = 'CircuitOpenError';
+  /** How long until the breaker lets an attempt through again, ms. */
   readonly retryInMs: number;
 
   constructor(failures: number, retryInMs: number, lastFailure: string | undefined, options?: ErrorOptions) {

@@ -16,6 +16,12 @@ export const ERROR_KINDS = {
   config: 'config',
 } as const;
 
+/**
+ * What to do about an error: `transient` (may succeed if tried again after a delay), `fatal` (the
+ * client must be recreated; retrying the same call is pointless) or `config` (a setting, credential,
+ * certificate or permission is wrong: no retry can fix it).
+ * @useDeclaredType
+ */
 export type ErrorKind = (typeof ERROR_KINDS)[keyof typeof ERROR_KINDS];
 
 export interface KafkaErrorEntry {

@@ -8,16 +8,27 @@
  */
 import type { RdKafka } from '@confluentinc/kafka-javascript';
 
+/**
+ * One thing wrong with the cluster's replication or brokers.
+ * @inline
+ */
 export interface ClusterFinding {
+  /** What it makes the health status. */
   level: 'degraded' | 'unhealthy';
+  /** What was found, naming the topic, partition and brokers. */
   reason: string;
 }
 
+/**
+ * What the metadata says about the configured topics' partitions and the brokers holding them.
+ * @inline
+ */
 export interface ClusterAssessment {
   /** Brokers in the metadata, by id. */
   brokers: number[];
   /** Brokers that partitions name as replicas but the metadata does not list. */
   missingBrokers: string[];
+  /** What is wrong, in a stable order; empty when nothing is. */
   findings: ClusterFinding[];
 }
 

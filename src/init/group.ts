@@ -28,7 +28,12 @@ import type { Deadline } from '../retry/deadline.js';
 
 const STATES = ['unknown', 'preparing-rebalance', 'completing-rebalance', 'stable', 'dead', 'empty'];
 
+/**
+ * A consumer group seen from outside, without joining it.
+ * @inline
+ */
 export interface GroupView {
+  /** The group's id. */
   id: string;
   /** From the group listing (diagnose only); `none` when no broker knows the group. */
   state?: string;

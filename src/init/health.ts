@@ -10,28 +10,64 @@ import type { BreakerSnapshot } from '../retry/breaker.js';
 import type { ProbeResult } from './probe.js';
 import type { StageStatus } from './stage.js';
 
+/**
+ * `unhealthy`: Kafka cannot be used (invalid configuration, a circuit breaker not closed, a failed stage or
+ * probe, a partition without leader or with too few in-sync replicas); `degraded`: it works, with
+ * warnings (retries needed, certificates expiring, replicas out of sync); `healthy` otherwise.
+ */
 export type HealthState = 'healthy' | 'degraded' | 'unhealthy';
 
+/**
+ * What getHealthStatus() and checkHealth() return. Nothing secret: the configuration lists only safe settings.
+ * @inlineType InitStage
+ * @inlineType StageStatus
+ */
 export interface HealthStatus {
+  /** The worst state any reason gives. */
   status: HealthState;
   /** Why the status is not healthy, one line each. */
   reasons: string[];
+  /** When it was built, ISO 8601. */
   timestamp: string;
+  /** Counts for the execution environment, and the state of its initialisation. */
   statistics: {
+    /** Consumer initialisation attempts since the cold start. */
     consumer_init_attempts: number;
+    /** Producer initialisation attempts since the cold start. */
     producer_init_attempts: number;
+    /** Broker connections that failed since the cold start. */
     connection_errors_total: number;
+    /** Topics that could not be verified or created, since the cold start. */
     topic_creation_errors: number;
+    /** Messages produced since the cold start (METRIC_NAMES.messagesProduced). */
     messages_produced: number;
+    /** Messages consumed since the cold start (METRIC_NAMES.messagesConsumed). */
     messages_consumed: number;
+    /** True until a second invocation begins in this environment. */
     cold_start: boolean;
+    /** Invocations begun in this environment. */
     invocations: number;
+    /** Each initialisation stage's state. */
     stages: Record<InitStage, StageStatus>;
+    /** The initialisation's circuit breaker. */
     circuit_breaker: BreakerSnapshot;
-    last_failure?: { at: string; name: string; kind: string; summary: string; hint: string };
+    /** The last failure of an initialisation or health check; cleared by a successful initialisation. */
+    last_failure?: {
+      /** When, ISO 8601. */
+      at: string;
+      /** The cause's name (Classification.name). */
+      name: string;
+      /** The cause's kind (Classification.kind). */
+      kind: string;
+      /** The cause, on one line. */
+      summary: string;
+      /** What to do about it. */
+      hint: string;
+    };
     /** The last scheduled health check's own probe of the cluster. */
     last_probe?: ProbeResult;
   };
+  /** The settings that are safe to print (no password, key or PEM), or the configuration error. */
   configuration: Record<string, unknown>;
 }
 

@@ -102,8 +102,19 @@ const ATTEMPT_METRICS: Record<Path, CountName | undefined> = {
   admin: undefined,
 };
 
+/**
+ * Hands out the producer, consumer and admin client, each built on first need by the staged
+ * sequence and kept for the execution environment. Create one at module scope; begin and end each
+ * invocation on it (handler(), or kafkaMiddleware from `lambda-kafka/middy`), and pass the
+ * Invocation to what it hands out.
+ */
 export class KafkaInitializer {
+  /** The library's logger: a child of `options.logger` when given, else a Powertools Logger of its own. */
   readonly logger: Logger;
+  /**
+   * The library's metrics, added to the invocation's EMF document at its end. Count what you send
+   * or consume yourself here (`metrics.count('messages_produced', n)`) and getHealthStatus() includes it.
+   */
   readonly metrics: KafkaMetrics;
   /** The logger as the library's primitives take it. */
   readonly #log: Log;
@@ -288,6 +299,11 @@ export class KafkaInitializer {
 
   // --- entry points ----------------------------------------------------------------------
 
+  /**
+   * The producer, connected: built on first need (SSL → admin → broker health → topics → producer),
+   * then the same one in every invocation. Retries within the invocation's deadline; when it cannot
+   * succeed, rejects with the cause and its hint (RetryError, CircuitOpenError, ConfigError…).
+   */
   producer(invocation: Invocation): Promise<ManagedProducer> {
     // A warm invocation's usual case, without the initialisation's promise chain.
     const ready = this.#stages.producer.current();
@@ -298,6 +314,10 @@ export class KafkaInitializer {
     });
   }
 
+  /**
+   * The consumer, joined to its group (KAFKA_CONSUMER_GROUP_ID required): built on first need,
+   * then the same one in every invocation. Retries and rejects as producer() does.
+   */
   consumer(invocation: Invocation): Promise<ManagedConsumer> {
     return this.#initialise('consumer', invocation, this.#stages.consumer, async (ctx) => {
       await this.#common(ctx, false);
@@ -569,6 +589,10 @@ export class KafkaInitializer {
 
   // --- health and shutdown ---------------------------------------------------------------
 
+  /**
+   * The health as of now, from what this environment has seen (no request is made): the stages'
+   * states, the breaker, the counts since the cold start, and the last probe of checkHealth().
+   */
   getHealthStatus(): HealthStatus {
     let config: KafkaConfig | ConfigError;
     try {

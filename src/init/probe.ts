@@ -18,16 +18,26 @@ import { explainTlsFailure } from '../ssl/tls-causes.js';
 import { assessCluster, type ClusterAssessment, metadataOfDescriptions } from './cluster-health.js';
 import { GroupObserver, type GroupView, type Partition } from './group.js';
 
+/**
+ * What a scheduled health check found when it probed the cluster.
+ * @inline
+ */
 export interface ProbeResult {
+  /** Whether the cluster answered and described every configured topic; replication findings are in `cluster`. */
   ok: boolean;
+  /** When it started, ISO 8601. */
   at: string;
+  /** How long it took, ms. */
   durationMs: number;
   /** How many of KAFKA_TOPICS the cluster described. */
   topics?: number;
+  /** The configured topics the cluster does not have. */
   missingTopics?: string[];
   /** The configured topics' replication, and the brokers that hold them, as the cluster describes them. */
   cluster?: ClusterAssessment;
+  /** KAFKA_CONSUMER_GROUP_ID's coordinator and lag, when one is set. */
   group?: GroupView;
+  /** Why `ok` is false, on one line: missing or denied topics, or the failure's cause and hint. */
   error?: string;
 }
 

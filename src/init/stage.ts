@@ -5,10 +5,24 @@
  */
 import type { InitStage } from '../observability/metrics.js';
 
+/**
+ * `pending`: not run yet, or evicted to run again; `running`; `ready`: done, its result kept;
+ * `failed`: the last run failed (the next need runs it again); `skipped`: nothing to do.
+ * @inline
+ */
 export type StageState = 'pending' | 'running' | 'ready' | 'failed' | 'skipped';
 
+/**
+ * One initialisation stage's state, and its last run.
+ * @inline
+ */
 export interface StageStatus {
+  /**
+   * `pending` (not run yet, or dropped to run again), `running`, `ready` (done, its result kept),
+   * `failed` (the next need runs it again) or `skipped` (it had nothing to do).
+   */
   state: StageState;
+  /** How many times it has run in this environment. */
   runs: number;
   /** Duration of the last run, ms. */
   durationMs?: number;

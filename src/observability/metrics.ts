@@ -22,7 +22,9 @@ export const METRIC_NAMES = {
   topicCreationErrors: 'topic_creation_errors',
   /** 1 in the first invocation of an execution environment. */
   coldStart: 'cold_start',
+  /** Messages acknowledged, as produce() counts them; count sends of your own with `kafka.metrics.count()`. */
   messagesProduced: 'messages_produced',
+  /** Messages processed, as consumeBatch() counts them. */
   messagesConsumed: 'messages_consumed',
   /** 1 when a health check found the service unhealthy. */
   healthCheckFailures: 'health_check_failures',
@@ -32,9 +34,17 @@ export const METRIC_NAMES = {
   secretRefreshes: 'secret_refreshes',
 } as const;
 
+/**
+ * A count's metric name: one of METRIC_NAMES' values.
+ * @inline
+ */
 export type CountName = (typeof METRIC_NAMES)[keyof typeof METRIC_NAMES];
 
 export const INIT_STAGES = ['ssl', 'admin', 'broker_health', 'topics', 'producer', 'consumer'] as const;
+/**
+ * An initialisation stage, in the order they run.
+ * @inline
+ */
 export type InitStage = (typeof INIT_STAGES)[number];
 
 /** Name of the metric holding a stage's duration, e.g. `init_duration_broker_health` (milliseconds). */
@@ -47,6 +57,10 @@ export const DEFAULT_NAMESPACE = 'LambdaKafka';
 /** Counts always present in an invocation's EMF document, 0 or not, so alarms see a continuous series. */
 const ALWAYS_EMITTED: readonly CountName[] = [METRIC_NAMES.connectionErrors];
 
+/**
+ * The library's counts and stage durations: summed during an invocation and flushed once at its
+ * end as EMF, and kept for the execution environment for getHealthStatus().
+ */
 export class KafkaMetrics {
   readonly #output: EmfWriter | Metrics | undefined;
   readonly #invocation = new Map<string, EmfValue>();
@@ -61,11 +75,13 @@ export class KafkaMetrics {
     this.#output = output;
   }
 
+  /** Adds `value` to the count `name`, in this invocation's document and in the environment's total. */
   count(name: CountName, value = 1): void {
     this.#totals.set(name, (this.#totals.get(name) ?? 0) + value);
     this.#add(name, 'Count', value);
   }
 
+  /** Records how long an initialisation stage took, as `init_duration_<stage>` (milliseconds). */
   stageDuration(stage: InitStage, ms: number): void {
     this.#add(stageDurationMetric(stage), 'Milliseconds', ms);
   }

@@ -21,18 +21,43 @@ import {
   parseMessageText,
 } from './messages.js';
 
+/** A direct invocation's event: the messages to send. */
 export interface DirectEvent {
+  /**
+   * Each `{ topic?, key?, value, headers? }`, validated: `topic` defaults to the first of KAFKA_TOPICS
+   * (and must be one of them when it is set), `value` is a string or any JSON value (sent as its JSON
+   * text) or null for a tombstone, header values are strings.
+   */
   messages: unknown[];
 }
+
+/** What produce() accepts: a direct invocation, an SQS batch (a message per record), or an HTTP API (v2) request. */
 export type ProduceEvent = DirectEvent | SQSEvent | APIGatewayProxyEventV2;
 
+/** One message's outcome, at its index in the request: a SendResult, or why it was invalid and not sent. */
 export type MessageResult =
-  | ({ index: number } & SendResult)
-  | { index: number; ok: false; error: string; invalid: true };
+  | ({
+      /** The message's index in the request. */
+      index: number;
+    } & SendResult)
+  | {
+      /** The message's index in the request. */
+      index: number;
+      /** Not sent. */
+      ok: false;
+      /** What is invalid about it. */
+      error: string;
+      /** It failed validation: sending it again unchanged cannot succeed. */
+      invalid: true;
+    };
 
+/** What produce() returns for a direct invocation. */
 export interface DirectResult {
+  /** Messages acknowledged. */
   sent: number;
+  /** Messages invalid or not acknowledged. */
   failed: number;
+  /** One result per message, in the request's order. */
   results: MessageResult[];
 }
 
@@ -251,7 +276,13 @@ async function fromSqs(kafka: KafkaInitializer, event: SQSEvent, invocation: Inv
   };
 }
 
-/** Dispatches on the event shape; a direct invocation with invalid input fails with the reasons. */
+/**
+ * The produce function: dispatches on the event shape, sends the valid messages through the
+ * initializer's producer, and returns once each is acknowledged or has failed, before the deadline.
+ * A direct invocation gets a DirectResult; a malformed one (no `messages` list, an empty one, more
+ * than 10 000) throws a TypeError, and a failed initialisation rejects. An SQS batch gets the records
+ * to retry (`batchItemFailures`); an HTTP request gets its HTTP answer (200, 400, 413, 502 or 503).
+ */
 export async function produce(
   kafka: KafkaInitializer,
   event: ProduceEvent,

@@ -7,6 +7,11 @@
 import { classifyKafkaError } from '../errors/classify.js';
 import { CircuitOpenError } from '../errors/errors.js';
 
+/**
+ * `closed`: attempts go through; `open`: they fail fast until the cool-down ends; `half-open`: the
+ * cool-down has ended and the next attempt is let through as a probe.
+ * @inline
+ */
 export type BreakerState = 'closed' | 'open' | 'half-open';
 
 export interface BreakerOptions {
@@ -16,11 +21,21 @@ export interface BreakerOptions {
   now?: () => number;
 }
 
+/**
+ * The circuit breaker's state, as getHealthStatus() reports it.
+ * @inline
+ */
 export interface BreakerSnapshot {
+  /**
+   * `closed` (attempts go through), `open` (they fail fast until the cool-down ends) or `half-open`
+   * (the cool-down has ended: the next attempt goes through as a probe).
+   */
   state: BreakerState;
+  /** Failed initialisations since the last success. */
   consecutiveFailures: number;
   /** While open: when the next probe is let through (ms since epoch). */
   nextProbeAt?: number;
+  /** The last failure's summary (Classification.summary). */
   lastFailure?: string;
 }
 

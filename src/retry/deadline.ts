@@ -2,9 +2,14 @@
 
 /** The part of the Lambda context this library uses (also easy to fake with a real clock in tests). */
 export interface RemainingTime {
+  /** Milliseconds left before Lambda ends the invocation. */
   getRemainingTimeInMillis(): number;
 }
 
+/**
+ * A point in time work must have ended by, read as the milliseconds left. An Invocation's is
+ * Lambda's remaining time less a margin; the library bounds its waits and retries by one.
+ */
 export class Deadline {
   readonly #remaining: () => number;
 
@@ -33,6 +38,7 @@ export class Deadline {
     return Math.max(0, this.#remaining());
   }
 
+  /** Whether no time is left. */
   expired(): boolean {
     return this.#remaining() <= 0;
   }

@@ -119,4 +119,22 @@ describe('the README and docs/', () => {
     expect(blocks.length).toBeGreaterThanOrEqual(4);
     expect(output, `blocks in ${dir}`).toBe('');
   }, 120_000);
+
+  it('npm run docs builds the API reference from the types with no warning (typedoc.json treats warnings as errors)', () => {
+    let output = '';
+    let failed = false;
+    try {
+      output = execFileSync(join(REPO_ROOT, 'node_modules/.bin/typedoc'), [], {
+        cwd: REPO_ROOT,
+        encoding: 'utf8',
+        stdio: 'pipe',
+      });
+    } catch (error) {
+      failed = true;
+      output = `${(error as { stdout?: string }).stdout ?? ''}${(error as { stderr?: string }).stderr ?? ''}`;
+    }
+    expect(failed, output).toBe(false);
+    expect(output).not.toMatch(/warning/i);
+    expect(existsSync(join(REPO_ROOT, '.build/api/index.html'))).toBe(true);
+  }, 120_000);
 });
