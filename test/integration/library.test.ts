@@ -4,12 +4,16 @@
  * public API, type-checked with tsc against the shipped .d.ts, bundled with `lambda-kafka/esbuild`,
  * and run in the emulated Lambda against the local broker: it produces, consumes with its own
  * processor, and returns the health status, with the user's own Powertools Logger and Metrics (one
- * EMF document per invocation, holding both the user's metric and the library's).
+ * EMF document per invocation, holding both the user's metric and the library's). The same tarball is
+ * checked as publishing tools check it: publint, Are the Types Wrong? (as an ESM-only package), and the
+ * file list of `npm publish --dry-run`.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { publint } from 'publint';
+import { formatMessage } from 'publint/utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../../scripts/kafka/layout.js';
 import { LambdaEnvironment } from '../../scripts/lambda/environment.js';
@@ -230,6 +234,7 @@ describe('the packed library in a project of its own', () => {
         'bin/lambda-kafka.mjs',
         'package.json',
         'README.md',
+        'CHANGELOG.md',
       ]),
     );
     expect(files.filter((f) => /^(test|scripts|src|handlers|\.kafka|\.build|dist)\//.test(f))).toEqual([]);
@@ -320,5 +325,105 @@ describe('the packed library in a project of its own', () => {
     const lines = logLines(consumed.output);
     expect(lines.find((l) => l.message === 'order received')?.service).toBe('orders');
     expect(lines.find((l) => /Consumer connected successfully/.test(l.message))?.service).toBe('orders');
+  });
+});
+
+/** The entry points in package.json's "exports" that hold code (and types), beside ./package.json. */
+const ENTRY_POINTS = { '.': 'index', './esbuild': 'esbuild', './middy': 'middy' } as const;
+
+/** What attw's JSON report says of one entry point under one module resolution. */
+type AttwResolution = { resolution?: { fileName: string }; implementationResolution?: { fileName: string } };
+type AttwReport = {
+  analysis: {
+    entrypoints: Record<string, { resolutions: Record<string, AttwResolution> }>;
+    problems: { kind: string; entrypoint?: string; resolutionKind?: string }[];
+  };
+};
+
+describe('the tarball, checked as publishing tools check it', () => {
+  it('passes publint with no error (warnings and suggestions are printed)', async () => {
+    // Prepare: the bytes npm would upload, as an ArrayBuffer of their own.
+    const data = readFileSync(tarball);
+    const bytes = data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength) as ArrayBuffer;
+
+    // Act
+    const { messages, pkg } = await publint({ pack: { tarball: bytes }, level: 'suggestion' });
+
+    // Assess
+    const listed = (type: string) =>
+      messages.filter((m) => m.type === type).map((m) => `${m.code}: ${formatMessage(m, pkg, { color: false })}`);
+    for (const line of [...listed('warning'), ...listed('suggestion')]) console.warn(`publint: ${line}`);
+    expect(listed('error'), 'publint errors in the packed tarball').toEqual([]);
+  });
+
+  it('has types that resolve for every entry point in ESM (attw --profile esm-only), reading only the tarball', () => {
+    // Act: --no-definitely-typed so that attw never asks the registry for @types packages.
+    const attw = spawnSync(
+      'npx',
+      ['--no-install', 'attw', tarball, '--profile', 'esm-only', '--no-definitely-typed', '--format', 'json'],
+      { cwd: REPO_ROOT, encoding: 'utf8', timeout: 60_000 },
+    );
+
+    // Assess
+    expect(attw.stdout.trim().startsWith('{'), `attw printed no JSON report:\n${attw.stdout}${attw.stderr}`).toBe(true);
+    const { analysis } = JSON.parse(attw.stdout) as AttwReport;
+    // The esm-only profile leaves out what an ESM-only package does not offer: require() (node16-cjs) and the
+    // resolution without "exports" (node10). Anything else is a problem for ESM users.
+    const ignored = new Set(['node10', 'node16-cjs']);
+    const problems = analysis.problems.filter((p) => !p.resolutionKind || !ignored.has(p.resolutionKind));
+    expect(problems, 'attw problems for ESM users').toEqual([]);
+    expect(attw.status, `attw --profile esm-only failed:\n${attw.stderr}`).toBe(0);
+    expect(Object.keys(analysis.entrypoints).sort()).toEqual(['.', './esbuild', './middy', './package.json']);
+    for (const [entry, file] of Object.entries(ENTRY_POINTS)) {
+      for (const kind of ['node16-esm', 'bundler']) {
+        const resolved = analysis.entrypoints[entry]?.resolutions[kind];
+        expect(resolved?.resolution?.fileName, `types of ${entry} under ${kind}`).toBe(
+          `/node_modules/lambda-kafka/lib/${file}.d.ts`,
+        );
+        expect(resolved?.implementationResolution?.fileName, `JavaScript of ${entry} under ${kind}`).toBe(
+          `/node_modules/lambda-kafka/lib/${file}.js`,
+        );
+      }
+    }
+  });
+
+  it('publishes exactly lib/ (each module of src/ as .js with its source map and .d.ts), the CLI, package.json, README, CHANGELOG and LICENSE (npm publish --dry-run)', () => {
+    // Prepare: what should ship, from src/: tsc writes four files in lib/ for each module.
+    const modules = readdirSync(join(REPO_ROOT, 'src'), { recursive: true, encoding: 'utf8' })
+      .filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'))
+      .map((f) => f.slice(0, -'.ts'.length));
+    const expected = [
+      'CHANGELOG.md',
+      'LICENSE',
+      'README.md',
+      'bin/lambda-kafka.mjs',
+      'package.json',
+      ...modules.flatMap((m) => [`lib/${m}.js`, `lib/${m}.js.map`, `lib/${m}.d.ts`]),
+    ].sort();
+
+    // Act: lib/ is the one beforeAll's pack compiled (--ignore-scripts: no second build). Never a real
+    // publish: --dry-run, --offline (npm does not ask the registry whether the version exists) and a registry
+    // nothing listens on.
+    const output = run(
+      'npm',
+      ['publish', '--dry-run', '--json', '--offline', '--ignore-scripts', '--registry', 'http://127.0.0.1:9/'],
+      REPO_ROOT,
+    );
+
+    // Assess
+    // npm 11 keys the report by package name; npm 10 printed the package's report itself.
+    const parsed = JSON.parse(output.slice(output.indexOf('{'))) as Record<string, unknown>;
+    const report = (parsed['lambda-kafka'] ?? parsed) as { files?: { path: string }[] };
+    const published = (report.files ?? []).map((f) => f.path).sort();
+    expect(published.length, `npm publish --dry-run listed no files:\n${output}`).toBeGreaterThan(0);
+    expect(
+      published.filter((f) => !expected.includes(f)),
+      'published but should not be (a stale lib/ file from a removed module?)',
+    ).toEqual([]);
+    expect(
+      expected.filter((f) => !published.includes(f)),
+      'should be published but is not',
+    ).toEqual([]);
+    expect(published, 'npm publish and npm pack ship different files').toEqual([...files].sort());
   });
 });
