@@ -159,6 +159,17 @@ async function resendAfterFatal(
     `The producer hit a fatal error (${first.errorName}): ${again.length} message(s) it did not deliver are sent again by a new producer`,
     { error: first.error },
   );
+  return sendAgain(kafka, invocation, messages, sent, again);
+}
+
+/** Sends `messages[again]` once more, with the producer the initializer has now; the results merged into `sent`. */
+async function sendAgain(
+  kafka: KafkaInitializer,
+  invocation: Invocation,
+  messages: readonly OutgoingMessage[],
+  sent: SendResult[],
+  again: number[],
+): Promise<SendResult[]> {
   const producer = await kafka.producer(invocation);
   const retried = await producer.send(
     again.map((i) => messages[i] as OutgoingMessage),
@@ -184,16 +195,13 @@ async function retryWithRotatedCredentials(
 ): Promise<SendResult[]> {
   const refused = sent.find((r) => !r.ok && rejectsCredentials(r.errorName));
   if (!refused || refused.ok || !(await kafka.refreshCredentials(refused.errorName, invocation))) return sent;
-  const again = sent.flatMap((r, i) => (r.ok ? [] : [i]));
-  const producer = await kafka.producer(invocation);
-  const retried = await producer.send(
-    again.map((i) => messages[i] as OutgoingMessage),
-    invocation.deadline,
-    sendOptions(kafka),
+  return sendAgain(
+    kafka,
+    invocation,
+    messages,
+    sent,
+    sent.flatMap((r, i) => (r.ok ? [] : [i])),
   );
-  const results = [...sent];
-  for (const [k, i] of again.entries()) results[i] = retried.results[k] as SendResult;
-  return results;
 }
 
 /**
