@@ -17,7 +17,7 @@ import type { Invocation } from '../init/invocation.js';
 import { startBatch, tracingActive } from '../observability/tracing.js';
 import type { Parsed } from '../produce/messages.js';
 import { deliver } from '../produce/produce.js';
-import { type SourceRecord, type SourceValue, toOutgoing, topicPartition } from './records.js';
+import { recordHeaders, type SourceRecord, type SourceValue, toOutgoing, topicPartition } from './records.js';
 
 /** The event once `kafkaConsumer` has decoded it: `records` is a flat list, partition by partition. */
 export type ForwardEvent = ConsumerRecords<string | null | undefined, SourceValue | null | undefined>;
@@ -96,7 +96,7 @@ function traced(record: SourceRecord): {
 } {
   let headers: Record<string, string> = {};
   try {
-    headers = Object.assign({}, ...(record.headers ?? []));
+    headers = recordHeaders(record);
   } catch {
     // Reported when the record itself is prepared (toOutgoing).
   }

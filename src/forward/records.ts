@@ -45,6 +45,14 @@ export function topicPartition(record: Pick<SourceRecord, 'topic' | 'partition'>
   return `${record.topic}-${record.partition}`;
 }
 
+/**
+ * A record's headers as one object: the mapping delivers them as a list of one-entry objects; a name
+ * that repeats keeps its last value. Decoding them can throw (the record's getters).
+ */
+export function recordHeaders(record: SourceRecord): Record<string, string> {
+  return Object.assign({}, ...(record.headers ?? []));
+}
+
 function describe(error: unknown): string {
   const { name, message, cause } = error as Error;
   const issues = Array.isArray(cause)
@@ -64,8 +72,7 @@ export function toOutgoing(record: SourceRecord, topic: string): Parsed {
   try {
     value = record.value;
     key = record.key;
-    // The mapping delivers headers as a list of one-entry objects; a name that repeats keeps its last value.
-    headers = Object.assign({}, ...(record.headers ?? []));
+    headers = recordHeaders(record);
   } catch (error) {
     return { ok: false, error: `cannot decode the record: ${describe(error)}` };
   }
