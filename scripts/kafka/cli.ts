@@ -1,6 +1,8 @@
 /**
  * npm run kafka:start [-- --name N] [--port-base P] [--prop key=value ...] [--fresh] [--host 127.0.0.x]
  * npm run kafka:start -- --cluster 3 [--name N]    (a three-node cluster, default name "cluster")
+ * npm run kafka:start -- --cluster 3 --controllers 3 [--name N]
+ *                                                   (MSK's shape: three brokers, three dedicated controllers 101..103)
  * npm run kafka:start -- [--name N] --node I       (node I of a cluster again, on its data)
  * npm run kafka:stop  [-- --name N] [--node I]     (no name: every broker and cluster this tooling started)
  * npm run kafka:kill  -- [--name N] --node I       (SIGKILL one node of a cluster)
@@ -9,13 +11,13 @@
 import { parseArgs } from 'node:util';
 import { listBrokers, startBroker, stopBroker } from './broker.js';
 import { killNode, listClusters, startCluster, startNode, stopCluster, stopNode } from './cluster.js';
-import { CLUSTER_SIZE } from './cluster-config.js';
+import { CLUSTER_SIZE, CONTROLLER_ID_BASE } from './cluster-config.js';
 import type { BrokerPorts, ClusterConnection } from './connection.js';
 import { DEFAULT_CLUSTER, isCluster } from './layout.js';
 
 const usage = `usage:
   kafka:start [--name N] [--port-base P] [--prop key=value ...] [--fresh] [--host 127.0.0.x]
-  kafka:start --cluster ${CLUSTER_SIZE} [--name N] [--port-base P] [--prop key=value ...] [--fresh]
+  kafka:start --cluster ${CLUSTER_SIZE} [--controllers ${CLUSTER_SIZE}] [--name N] [--port-base P] [--prop key=value ...] [--fresh]
   kafka:start [--name N] --node I
   kafka:stop [--name N] [--node I]
   kafka:kill [--name N] --node I
@@ -54,6 +56,11 @@ function printCluster(connection: ClusterConnection): void {
   for (const node of connection.nodes) {
     console.log(`  node ${node.id}: ${node.pid ? `pid ${node.pid}` : 'not running'}, ${formatPorts(node.ports)}`);
   }
+  for (const node of connection.controllers) {
+    console.log(
+      `  controller ${node.id}: ${node.pid ? `pid ${node.pid}` : 'not running'}, CONTROLLER=${node.ports.CONTROLLER}`,
+    );
+  }
   console.log(`Connection details: .kafka/brokers/${connection.cluster}/connection.json`);
 }
 
@@ -68,11 +75,21 @@ async function main(): Promise<number> {
       fresh: { type: 'boolean' },
       host: { type: 'string' },
       cluster: { type: 'string' },
+      controllers: { type: 'string' },
       node: { type: 'string' },
     },
   });
   const log = (line: string) => console.log(line);
-  const node = parseInteger('node', values.node, 1, CLUSTER_SIZE);
+  // Brokers 1..3; a split cluster's controllers 101..103 (the cluster's state says which it has).
+  const node = parseInteger('node', values.node, 1, CONTROLLER_ID_BASE + CLUSTER_SIZE);
+  if (values.controllers !== undefined && ![0, CLUSTER_SIZE].includes(Number(values.controllers))) {
+    throw new Error(
+      `--controllers takes the number of dedicated controllers: ${CLUSTER_SIZE} (MSK's shape), or 0 for nodes that are broker and controller, got "${values.controllers}"`,
+    );
+  }
+  // Absent: the cluster keeps the topology it has (combined for a new one).
+  const topology =
+    values.controllers === undefined ? undefined : Number(values.controllers) === 0 ? 'combined' : 'split';
   if (values.cluster !== undefined && Number(values.cluster) !== CLUSTER_SIZE) {
     throw new Error(
       `--cluster takes the number of nodes, and only ${CLUSTER_SIZE} is supported, got "${values.cluster}"`,
@@ -85,21 +102,22 @@ async function main(): Promise<number> {
       const portBase = parseInteger('port-base', values['port-base'], 1025, 65529);
       const props = parseProps(values.prop ?? []);
       if (node !== undefined) {
-        if (values.fresh || values.prop || portBase !== undefined || size !== undefined) {
+        if (values.fresh || values.prop || portBase !== undefined || size !== undefined || values.controllers) {
           throw new Error(
-            '--node starts one node on its existing data and settings: drop --fresh, --prop, --port-base, --cluster.',
+            '--node starts one node on its existing data and settings: drop --fresh, --prop, --port-base, --cluster, --controllers.',
           );
         }
         printCluster(await startNode(clusterName, node, { log }));
         return 0;
       }
-      if (size !== undefined || (values.name !== undefined && isCluster(values.name))) {
+      if (size !== undefined || topology !== undefined || (values.name !== undefined && isCluster(values.name))) {
         const connection = await startCluster({
           name: clusterName,
           portBase,
           props,
           fresh: values.fresh,
           host: values.host,
+          topology,
           log,
         });
         printCluster(connection);
@@ -147,7 +165,11 @@ async function main(): Promise<number> {
       return 0;
     }
     case 'kill': {
-      if (node === undefined) throw new Error(`kafka:kill needs --node 1..${CLUSTER_SIZE} (and --name of the cluster)`);
+      if (node === undefined) {
+        throw new Error(
+          `kafka:kill needs --node 1..${CLUSTER_SIZE}, or ${CONTROLLER_ID_BASE + 1}..${CONTROLLER_ID_BASE + CLUSTER_SIZE} for a dedicated controller (and --name of the cluster)`,
+        );
+      }
       const killed = await killNode(clusterName, node);
       console.log(`Node ${node} of local cluster "${clusterName}" ${killed ? 'killed (SIGKILL)' : 'was not running'}.`);
       return 0;

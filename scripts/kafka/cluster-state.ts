@@ -2,7 +2,7 @@
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CertificatePaths } from './certs.js';
-import { CLUSTER_SIZE, type ClusterState, nodeIds, nodePorts } from './cluster-config.js';
+import { brokerIds, CLUSTER_SIZE, type ClusterState, nodeIds, nodePorts, topologyOf } from './cluster-config.js';
 import { type BrokerPorts, type ClusterConnection, listenerConnections } from './connection.js';
 import {
   BROKERS_DIR,
@@ -55,7 +55,8 @@ export async function choosePortBase(name: string, requested?: number, previous?
   const claimed = claimedPortBases(name);
   for (let base = DEFAULT_CLUSTER_PORT_BASE + 100; base < 39000; base += 100) {
     if (claimed.has(base)) continue;
-    const ports = Array.from({ length: CLUSTER_SIZE }, (_, i) => Object.values(nodePorts(base, i + 1))).flat();
+    // Room for a split cluster's three controllers after the three brokers.
+    const ports = Array.from({ length: 2 * CLUSTER_SIZE }, (_, i) => Object.values(nodePorts(base, i + 1))).flat();
     if ((await Promise.all(ports.map((port) => portIsFree(port)))).every(Boolean)) return base;
   }
   throw new Error('No free port range found between 29192 and 39000 for another local cluster: pass --port-base.');
@@ -63,25 +64,30 @@ export async function choosePortBase(name: string, requested?: number, previous?
 
 /** Writes the cluster's connection file with each node's current pid (null when it is not running). */
 export function writeClusterConnection(layout: ClusterLayout, state: ClusterState, certs: CertificatePaths) {
-  const ids = nodeIds(state);
+  const brokers = brokerIds(state);
+  const describe = (id: number) => {
+    const node = layout.node(id);
+    return {
+      id,
+      pid: runningPid(node) ?? null,
+      ports: nodePorts(state.portBase, id),
+      serverLog: node.serverLog,
+      dataDir: node.dataDir,
+    };
+  };
   const connection: ClusterConnection = {
     cluster: layout.name,
     clusterId: state.clusterId,
+    topology: topologyOf(state),
     listeners: listenerConnections(
-      ids.map((id) => nodePorts(state.portBase, id)),
+      brokers.map((id) => nodePorts(state.portBase, id)),
       certs,
       state,
     ),
-    nodes: ids.map((id) => {
-      const node = layout.node(id);
-      return {
-        id,
-        pid: runningPid(node) ?? null,
-        ports: nodePorts(state.portBase, id),
-        serverLog: node.serverLog,
-        dataDir: node.dataDir,
-      };
-    }),
+    nodes: brokers.map(describe),
+    controllers: nodeIds(state)
+      .filter((id) => !brokers.includes(id))
+      .map(describe),
   };
   writeFileSync(layout.connectionFile, `${JSON.stringify(connection, null, 2)}\n`, { mode: 0o600 });
   return connection;

@@ -1,14 +1,26 @@
 /**
- * A real three-node Apache Kafka KRaft cluster on one machine, for tests that stop, kill and
- * restart brokers under a client. Every node is broker and controller, with its own ports,
- * data dir, logs and pid file; the cluster shares one id, one SCRAM user and the test certificates.
+ * A real three-broker Apache Kafka KRaft cluster on one machine, for tests that stop, kill and
+ * restart brokers under a client. `combined`: every node is broker and controller; `split` (MSK's
+ * shape): three brokers and three dedicated controllers. Every node has its own ports, data dir, logs
+ * and pid file; the cluster shares one id, one SCRAM user and the test certificates.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type CertificatePaths, certificatePaths, ensureCertificates } from './certs.js';
-import { CLUSTER_SIZE, type ClusterState, nodeIds, nodePorts, nodeProperties } from './cluster-config.js';
+import {
+  brokerIds,
+  CLUSTER_SIZE,
+  type ClusterState,
+  controllerIds,
+  isController,
+  nodeIds,
+  nodePorts,
+  nodeProperties,
+  type Topology,
+  topologyOf,
+} from './cluster-config.js';
 import { clusterMetadata } from './cluster-metadata.js';
 import {
   choosePortBase,
@@ -55,6 +67,11 @@ export interface ClusterStartOptions {
   props?: Record<string, string>;
   /** Wipe every node's data first (new cluster id, no topics, no consumer offsets). */
   fresh?: boolean;
+  /**
+   * `combined`: three broker+controller nodes; `split`: three brokers and three dedicated controllers.
+   * Default: what the cluster had (combined for a new one); another one than it had wipes its data.
+   */
+  topology?: Topology;
   host?: string;
   /** Three JVMs starting on two cores take a while: be generous. */
   timeoutMs?: number;
@@ -77,7 +94,17 @@ async function nodeIsUp(state: ClusterState, certs: CertificatePaths, id: number
   if (missing.length > 0) throw new Error(`node ${id} does not yet see node(s) ${missing.join(', ')} as brokers`);
 }
 
-/** Waits until every node in `ids` is up and sees `expected`; a node whose JVM exits fails the wait at once. */
+/** A dedicated controller is up when its CONTROLLER listener accepts connections (the brokers' readiness needs its quorum). */
+async function controllerIsUp(state: ClusterState, id: number) {
+  const port = nodePorts(state.portBase, id).CONTROLLER;
+  if (await portIsFree(port, state.host ?? '127.0.0.1'))
+    throw new Error(`controller ${id} does not listen on ${port} yet`);
+}
+
+/**
+ * Waits until every node in `ids` is up (a broker: serves requests and sees `expected`; a dedicated
+ * controller: listens); a node whose JVM exits fails the wait at once.
+ */
 async function waitForNodes(
   layout: ClusterLayout,
   state: ClusterState,
@@ -96,7 +123,8 @@ async function waitForNodes(
         throw new Error(`Node ${id} of local cluster "${layout.name}" exited while starting.\n${logTails(node)}`);
       }
       try {
-        await nodeIsUp(state, certs, id, expected);
+        if (topologyOf(state) === 'split' && isController(state, id)) await controllerIsUp(state, id);
+        else await nodeIsUp(state, certs, id, expected);
         pending.delete(id);
       } catch (error) {
         lastError = `node ${id}: ${(error as Error).message}`;
@@ -133,7 +161,8 @@ async function launchNode(layout: ClusterLayout, state: ClusterState, certs: Cer
   writeFileSync(node.log4jFile, LOG4J2(node.serverLog));
   // A node is restarted after a kill or a stop: keep what it logged before, which is what one wants to read then.
   if (existsSync(node.serverLog)) renameSync(node.serverLog, previousLog(node));
-  return launchBroker(node);
+  const dedicatedController = topologyOf(state) === 'split' && isController(state, id);
+  return launchBroker(node, dedicatedController ? '256m' : undefined);
 }
 
 /**
@@ -159,17 +188,21 @@ async function startClusterLocked(layout: ClusterLayout, options: ClusterStartOp
   const portBase = await choosePortBase(layout.name, options.portBase, previous?.portBase);
   const props = options.props ?? {};
   const host = options.host ?? '127.0.0.1';
-  const ids = nodeIds({ nodes: CLUSTER_SIZE });
+  const topology = options.topology ?? (previous ? topologyOf(previous) : 'combined');
+  const ids = nodeIds({ nodes: CLUSTER_SIZE, topology });
 
   const formatted = ids.every((id) => existsSync(join(layout.node(id).dataDir, 'meta.properties')));
-  const wipe = options.fresh || !previous || !formatted;
+  // Another topology is another cluster: its nodes' storage is formatted for other roles and quorum.
+  const wipe = options.fresh || !previous || !formatted || topologyOf(previous) !== topology;
   const sameSettings =
     previous &&
     previous.portBase === portBase &&
     (previous.host ?? '127.0.0.1') === host &&
+    topologyOf(previous) === topology &&
     JSON.stringify(previous.props) === JSON.stringify(props);
   if (wipe || !sameSettings) {
-    const stopped = await Promise.all(ids.map((id) => terminateBroker(layout.node(id), 'SIGTERM', 60_000)));
+    const running = previous ? nodeIds(previous) : ids;
+    const stopped = await Promise.all(running.map((id) => terminateBroker(layout.node(id), 'SIGTERM', 60_000)));
     if (stopped.some(Boolean)) log(`Stopped the running nodes of local cluster "${layout.name}" to restart it.`);
   }
 
@@ -182,6 +215,7 @@ async function startClusterLocked(layout: ClusterLayout, options: ClusterStartOp
       : previous.scram,
     host,
     nodes: CLUSTER_SIZE,
+    topology,
   };
   writeFileSync(layout.stateFile, `${JSON.stringify(state, null, 2)}\n`, { mode: 0o600 });
   if (wipe) {
@@ -206,7 +240,7 @@ async function startClusterLocked(layout: ClusterLayout, options: ClusterStartOp
       log(`Started node ${id} of local cluster "${layout.name}" (pid ${pid}).`);
     }
     if (toStart.length > 0) log(`Waiting for the nodes of "${layout.name}" to serve requests and see each other.`);
-    await waitForNodes(layout, state, certs, ids, ids, options.timeoutMs ?? 240_000);
+    await waitForNodes(layout, state, certs, ids, brokerIds(state), options.timeoutMs ?? 240_000);
   } catch (error) {
     // Leave nothing half-started behind: a later start begins from a clean slate.
     await Promise.all(toStart.map((id) => terminateBroker(layout.node(id), 'SIGKILL')));
@@ -216,7 +250,10 @@ async function startClusterLocked(layout: ClusterLayout, options: ClusterStartOp
   return writeClusterConnection(layout, state, certs);
 }
 
-/** Starts node `id` again on its existing data; resolves once it serves requests and is a broker of the cluster again. */
+/**
+ * Starts node `id` again on its existing data; resolves once it serves requests and is a broker of the
+ * cluster again (a dedicated controller: once it listens).
+ */
 export async function startNode(name: string, id: number, options: NodeOptions = {}): Promise<ClusterConnection> {
   const layout = clusterLayout(name);
   const state = requireState(layout);
@@ -256,6 +293,43 @@ async function signalNode(name: string, id: number, signal: 'SIGTERM' | 'SIGKILL
   return stopped;
 }
 
+/**
+ * Pauses (SIGSTOP) or resumes (SIGCONT) node `id`: a paused broker accepts connections and answers
+ * nothing, as one stalled by a long GC or a frozen host. False if it was not running.
+ */
+export function pauseNode(name: string, id: number, paused: boolean): boolean {
+  const layout = clusterLayout(name);
+  const state = requireState(layout);
+  requireNode(state, layout, id);
+  const pid = runningPid(layout.node(id));
+  if (!pid) return false;
+  process.kill(pid, paused ? 'SIGSTOP' : 'SIGCONT');
+  return true;
+}
+
+/**
+ * The active controller of the quorum, as the controllers last wrote it (`quorum-state` of the
+ * metadata log: the leader of the highest epoch); undefined before the first election.
+ */
+export function activeController(name: string): number | undefined {
+  const layout = clusterLayout(name);
+  const state = requireState(layout);
+  let best: { epoch: number; leader: number } | undefined;
+  for (const id of controllerIds(state)) {
+    const file = join(layout.node(id).dataDir, '__cluster_metadata-0', 'quorum-state');
+    if (!existsSync(file)) continue;
+    try {
+      const quorum = JSON.parse(readFileSync(file, 'utf8')) as { leaderId?: number; leaderEpoch?: number };
+      const leader = quorum.leaderId ?? -1;
+      const epoch = quorum.leaderEpoch ?? -1;
+      if (leader >= 0 && (!best || epoch > best.epoch)) best = { epoch, leader };
+    } catch {
+      // Being rewritten: the other controllers say it.
+    }
+  }
+  return best?.leader;
+}
+
 /** SIGTERM: node `id` shuts down in a controlled way (its leaderships move first). False if it was not running. */
 export function stopNode(name: string, id: number, timeoutMs = 60_000): Promise<boolean> {
   return signalNode(name, id, 'SIGTERM', timeoutMs);
@@ -271,8 +345,14 @@ export async function stopCluster(name = DEFAULT_CLUSTER, timeoutMs = 60_000): P
   const layout = clusterLayout(name);
   const state = readClusterState(layout);
   if (!state) return [];
-  const ids = nodeIds(state);
-  const stopped = await Promise.all(ids.map((id) => terminateBroker(layout.node(id), 'SIGTERM', timeoutMs)));
+  // Brokers first: their controlled shutdown needs the controllers.
+  const brokers = brokerIds(state);
+  const controllers = nodeIds(state).filter((id) => !brokers.includes(id));
+  const stopped: number[] = [];
+  for (const group of [brokers, controllers]) {
+    const results = await Promise.all(group.map((id) => terminateBroker(layout.node(id), 'SIGTERM', timeoutMs)));
+    stopped.push(...group.filter((_, index) => results[index]));
+  }
   writeClusterConnection(layout, state, certificatePaths(CERTS_DIR));
-  return ids.filter((_, index) => stopped[index]);
+  return stopped;
 }

@@ -31,12 +31,17 @@ export interface BrokerConnection {
 export interface ClusterConnection {
   cluster: string;
   clusterId: string;
+  /** `combined`: every node is broker and controller; `split`: `controllers` apart from the brokers (MSK's shape). */
+  topology: 'combined' | 'split';
   listeners: Record<ClientListener, ListenerConnection>;
+  /** The brokers (in a `combined` cluster also its controllers). */
   nodes: ClusterNode[];
+  /** A `split` cluster's dedicated controllers (ids 101..103, CONTROLLER port only); empty when `combined`. */
+  controllers: ClusterNode[];
 }
 
 export interface ClusterNode {
-  /** The node's Kafka node.id (broker and controller id). */
+  /** The node's Kafka node.id (broker id; controller id too when `combined`). */
   id: number;
   /** The node's JVM when it was last started or stopped by this tooling; null once stopped or killed. */
   pid: number | null;

@@ -2,7 +2,7 @@
 import { createServer, type Server } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { certificatePaths } from '../../scripts/kafka/certs.js';
-import { type ClusterState, nodeProperties, quorumVoters } from '../../scripts/kafka/cluster-config.js';
+import { type ClusterState, nodeIds, nodeProperties, quorumVoters } from '../../scripts/kafka/cluster-config.js';
 import { listenerConnections, portsFrom } from '../../scripts/kafka/connection.js';
 import { clusterLayout } from '../../scripts/kafka/layout.js';
 import { findGroupCoordinator } from '../../scripts/kafka/probe.js';
@@ -52,6 +52,39 @@ describe('the properties of a cluster node', () => {
 
   it('let --prop override them', () => {
     expect(properties(1, { 'min.insync.replicas': '1' })['min.insync.replicas']).toBe('1');
+  });
+});
+
+describe("the properties of a split cluster's nodes (MSK's shape)", () => {
+  const split: ClusterState = { ...state, topology: 'split' };
+  const splitProperties = (id: number) => nodeProperties(clusterLayout('unit').node(id), split, certs, id);
+
+  it('make nodes 1..3 brokers only, with client listeners and no CONTROLLER listener', () => {
+    const broker = splitProperties(2);
+    expect(broker['process.roles']).toBe('broker');
+    expect(broker.listeners).toBe('PLAINTEXT://127.0.0.1:21102,SSL://127.0.0.1:21103,SASL_SSL://127.0.0.1:21104');
+    expect(broker['controller.listener.names']).toBe('CONTROLLER');
+    expect(broker['min.insync.replicas']).toBe('2');
+  });
+
+  it('make 101..103 controllers only, on the ports after the brokers, named as the voters everywhere', () => {
+    expect(nodeIds(split)).toEqual([1, 2, 3, 101, 102, 103]);
+    const voters = '101@127.0.0.1:21125,102@127.0.0.1:21135,103@127.0.0.1:21145';
+    expect(quorumVoters(split)).toBe(voters);
+    const controller = splitProperties(102);
+    expect(controller).toMatchObject({
+      'process.roles': 'controller',
+      'node.id': '102',
+      listeners: 'CONTROLLER://127.0.0.1:21135',
+      'controller.quorum.voters': voters,
+    });
+    expect(controller['advertised.listeners']).toBeUndefined();
+    expect(splitProperties(1)['controller.quorum.voters']).toBe(voters);
+  });
+
+  it('leave a cluster without a topology combined', () => {
+    expect(nodeIds(state)).toEqual([1, 2, 3]);
+    expect(properties(1)['process.roles']).toBe('broker,controller');
   });
 });
 
