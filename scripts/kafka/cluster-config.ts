@@ -99,7 +99,8 @@ export function quorumVoters(state: ClusterState): string {
 /**
  * Node `id`'s server.properties: the single broker's listeners and settings, then the cluster's, then
  * the user's. In a `split` cluster a broker drops the CONTROLLER listener and role; a controller gets
- * only those (the user's --prop apply to brokers, as MSK's configuration does).
+ * only those, with the cluster's topic defaults and the user's --prop (a cluster-wide setting, as an
+ * MSK configuration is).
  */
 export function nodeProperties(
   layout: BrokerLayout,
@@ -111,7 +112,7 @@ export function nodeProperties(
   const ports = nodePorts(state.portBase, id);
   const voters = quorumVoters(state);
   if (topologyOf(state) === 'split' && isController(state, id))
-    return controllerProperties(layout, host, ports, id, voters);
+    return { ...controllerProperties(layout, host, ports, id, voters), ...state.props };
   const cluster: Record<string, string> = {
     'node.id': String(id),
     'controller.quorum.voters': voters,
@@ -141,5 +142,9 @@ function controllerProperties(
     'listener.security.protocol.map': 'CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT',
     'controller.listener.names': 'CONTROLLER',
     'log.dirs': layout.dataDir,
+    // The controllers create topics (a CreateTopics is forwarded to them) and decide on leaders and
+    // ISRs: the defaults a topic gets, and min.insync.replicas, are theirs to know.
+    ...MSK_REPLICATION_DEFAULTS,
+    'num.partitions': '1',
   };
 }

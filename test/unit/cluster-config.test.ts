@@ -79,6 +79,11 @@ describe("the properties of a split cluster's nodes (MSK's shape)", () => {
       'controller.quorum.voters': voters,
     });
     expect(controller['advertised.listeners']).toBeUndefined();
+    // Topics are created by the controllers: MSK's replication defaults are theirs.
+    expect(controller['default.replication.factor']).toBe('3');
+    expect(controller['min.insync.replicas']).toBe('2');
+    const withProp = nodeProperties(clusterLayout('unit').node(101), { ...split, props: { a: 'b' } }, certs, 101);
+    expect(withProp.a).toBe('b');
     expect(splitProperties(1)['controller.quorum.voters']).toBe(voters);
   });
 
