@@ -10,6 +10,8 @@ import { missingTopicsCause } from '../errors/causes.js';
 import { classifyKafkaError } from '../errors/classify.js';
 import { assessCluster } from '../init/cluster-health.js';
 import { GroupObserver } from '../init/group.js';
+import { sweepMetadataOf } from '../init/probe.js';
+import { downBrokerFindings, downBrokers, SWEEP_TIMEOUT_MS, sweep } from '../init/reachability.js';
 import { ClientLogRecorder } from '../observability/client-log.js';
 import { Deadline } from '../retry/deadline.js';
 import { explainTlsFailure } from '../ssl/tls-causes.js';
@@ -144,11 +146,22 @@ export async function checkReplication(section: Section, ctx: CheckContext, admi
   try {
     const metadata = await admin.metadata('reading the cluster metadata', budget(ctx, 3000));
     const known = new Map(metadata.brokers.map((b) => [b.id, `${b.host}:${b.port}`]));
-    const { brokers, findings } = assessCluster(metadata, {
+    const assessed = assessCluster(metadata, {
       topics: ctx.config.topics.names,
       minInsyncReplicas: ctx.config.topics.minInsyncReplicas,
       known,
     });
+    // Every broker expected (bootstrap list, metadata) and not accepting connections, as the health check names them.
+    const described = sweepMetadataOf(metadata, ctx.config.topics.names);
+    const bootstrap = ctx.config.bootstrapServers;
+    const failures = await sweep([...bootstrap, ...described.live.values()], budget(ctx, SWEEP_TIMEOUT_MS));
+    const down = downBrokers({ bootstrap, known: new Map() }, described, failures, new Map());
+    const named = new Set(down.map((broker) => broker.id));
+    const brokers = assessed.brokers;
+    const findings = [
+      ...downBrokerFindings(down, described),
+      ...assessed.findings.filter((f) => !f.missing?.every((id) => named.has(id))),
+    ];
     if (findings.length === 0) {
       add(
         section,

@@ -29,18 +29,27 @@ export async function resolveHost(host: string, timeoutMs: number): Promise<stri
   return addresses.map((a) => a.address);
 }
 
+/** Resolves with the connect time in ms; rejects with the socket's error, or ETIMEDOUT (the attempt is then abandoned). */
 export function tcpReach({ host, port }: HostPort, timeoutMs: number): Promise<number> {
   const started = Date.now();
-  return timeout(
-    timeoutMs,
-    `TCP connect to ${host}:${port}`,
-    new Promise<number>((resolve, reject) => {
-      const socket = tcpConnect({ host, port });
-      socket.once('connect', () => {
-        socket.destroy();
-        resolve(Date.now() - started);
-      });
-      socket.once('error', reject);
-    }),
-  );
+  return new Promise<number>((resolve, reject) => {
+    const socket = tcpConnect({ host, port });
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(
+        Object.assign(new Error(`TCP connect to ${host}:${port} timed out after ${timeoutMs} ms`), {
+          code: 'ETIMEDOUT',
+        }),
+      );
+    }, timeoutMs);
+    socket.once('connect', () => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(Date.now() - started);
+    });
+    socket.once('error', (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+  });
 }

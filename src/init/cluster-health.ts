@@ -17,6 +17,8 @@ export interface ClusterFinding {
   level: 'degraded' | 'unhealthy';
   /** What was found, naming the topic, partition and brokers. */
   reason: string;
+  /** The brokers a finding about missing brokers names, by id. */
+  missing?: number[];
 }
 
 /**
@@ -91,7 +93,7 @@ export function assessCluster(metadata: RdKafka.Metadata, expect: ClusterExpecta
     if (!expect.topics.includes(topic.name)) continue;
     for (const partition of [...topic.partitions].sort((a, b) => a.id - b.id)) {
       const where = `${topic.name}[${partition.id}]`;
-      const outOfSync = partition.replicas.filter((id) => !partition.isrs.includes(id));
+      const outOfSync = partition.replicas.filter((id) => !partition.isrs.includes(id)).sort((a, b) => a - b);
       const missing =
         outOfSync.length > 0
           ? ` (${outOfSync.map((id) => describeBroker(id, expect.known)).join(', ')} not in sync)`
@@ -121,6 +123,7 @@ export function assessCluster(metadata: RdKafka.Metadata, expect: ClusterExpecta
   if (missingBrokers.length > 0) {
     findings.unshift({
       level: 'degraded',
+      missing: [...named].filter((id) => !live.has(id)).sort((a, b) => a - b),
       reason: `${missingBrokers.join(', ')} ${missingBrokers.length === 1 ? 'is' : 'are'} not in the cluster (down, or not reachable from the brokers): partitions name ${missingBrokers.length === 1 ? 'it' : 'them'} as a replica`,
     });
   }

@@ -132,6 +132,7 @@ export function buildHealthStatus(inputs: HealthInputs): HealthStatus {
     worsen('unhealthy', `${failedStages.join(', ')} failed: ${causeLine(inputs.lastFailure.classification)}`);
   }
   if (inputs.lastProbe && !inputs.lastProbe.ok) worsen('unhealthy', `health check failed: ${inputs.lastProbe.error}`);
+  for (const finding of inputs.lastProbe?.down?.findings ?? []) worsen(finding.level, finding.reason);
   for (const finding of inputs.lastProbe?.cluster?.findings ?? []) worsen(finding.level, finding.reason);
   if (inputs.lastInitAttempts > 1)
     worsen('degraded', `the last initialisation needed ${inputs.lastInitAttempts} attempts`);

@@ -39,6 +39,7 @@ import { GroupObserver, type Partition } from './group.js';
 import { buildHealthStatus, type HealthStatus } from './health.js';
 import { Invocation, type InvocationContext } from './invocation.js';
 import { type ProbeResult, probeCluster } from './probe.js';
+import { downBrokerFindings, downBrokers, SWEEP_TIMEOUT_MS, type SweepMetadata, sweep } from './reachability.js';
 import { closeClients, endOnSigterm } from './shutdown.js';
 import { Stage } from './stage.js';
 import {
@@ -152,6 +153,8 @@ export class KafkaInitializer {
   #observer: GroupObserver | undefined;
   /** Every broker this environment has seen, by id, to name one that has gone. */
   readonly #knownBrokers = new Map<number, string>();
+  /** When each broker the health check finds down was first found down (reachability.ts). */
+  readonly #firstDown = new Map<string, number>();
   /** The configured topics' partitions, as the last health check found them. */
   readonly #partitions: Partition[] = [];
 
@@ -621,6 +624,18 @@ export class KafkaInitializer {
    */
   async checkHealth(invocation: Invocation): Promise<HealthStatus> {
     const started = Date.now();
+    // Every broker it expects is tried at once, while the cluster is asked: the metadata alone does
+    // not name a broker that is down in every case (reachability.ts).
+    let bootstrap: readonly string[] = [];
+    try {
+      bootstrap = this.config().bootstrapServers;
+    } catch {
+      // The configuration error is the answer.
+    }
+    const expected = { bootstrap, known: new Map(this.#knownBrokers) };
+    const sweepMs = Math.min(SWEEP_TIMEOUT_MS, Math.max(200, invocation.deadline.remainingMs() / 4));
+    const sweeping = sweep([...bootstrap, ...expected.known.values()], sweepMs);
+    let described: SweepMetadata | undefined;
     try {
       const admin = await this.admin(invocation);
       const config = this.config();
@@ -633,6 +648,9 @@ export class KafkaInitializer {
         recorders: this.#recorders.all(),
         knownBrokers: this.#knownBrokers,
         partitions: this.#partitions,
+        onMetadata: (metadata) => {
+          described = metadata;
+        },
         ...(this.#observer && { observer: this.#observer }),
       });
     } catch (error) {
@@ -644,6 +662,21 @@ export class KafkaInitializer {
         durationMs: Date.now() - started,
         error: causeLine(classification),
       };
+    }
+    if (bootstrap.length > 0) {
+      const failures = await sweeping;
+      // A broker first seen in this metadata (added to the cluster): tried too, once the metadata named it.
+      const swept = new Set([...bootstrap, ...expected.known.values()]);
+      const added = [...(described?.live.values() ?? [])].filter((address) => !swept.has(address));
+      if (added.length > 0) for (const [address, cause] of await sweep(added, sweepMs)) failures.set(address, cause);
+      const brokers = downBrokers(expected, described, failures, this.#firstDown);
+      if (brokers.length > 0) {
+        this.#lastProbe.down = { brokers, findings: downBrokerFindings(brokers, described) };
+        // The metadata's line about brokers it does not list says less, when the sweep named them all.
+        const named = new Set(brokers.map((broker) => broker.id));
+        const cluster = this.#lastProbe.cluster;
+        if (cluster) cluster.findings = cluster.findings.filter((f) => !f.missing?.every((id) => named.has(id)));
+      }
     }
     const status = this.getHealthStatus();
     if (status.status === 'unhealthy') {

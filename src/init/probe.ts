@@ -15,8 +15,14 @@ import { causeLine, KafkaOperationError } from '../errors/errors.js';
 import type { ClientLogRecorder } from '../observability/client-log.js';
 import type { Deadline } from '../retry/deadline.js';
 import { explainTlsFailure } from '../ssl/tls-causes.js';
-import { assessCluster, type ClusterAssessment, metadataOfDescriptions } from './cluster-health.js';
+import {
+  assessCluster,
+  type ClusterAssessment,
+  type ClusterFinding,
+  metadataOfDescriptions,
+} from './cluster-health.js';
 import { GroupObserver, type GroupView, type Partition } from './group.js';
+import type { DownBroker, SweepMetadata } from './reachability.js';
 
 /**
  * What a scheduled health check found when it probed the cluster.
@@ -39,6 +45,13 @@ export interface ProbeResult {
   group?: GroupView;
   /** Why `ok` is false, on one line: missing or denied topics, or the failure's cause and hint. */
   error?: string;
+  /** Expected brokers (bootstrap list, metadata, seen earlier) that did not accept a connection, and what that means. */
+  down?: {
+    /** The brokers, by id and address where known. */
+    brokers: DownBroker[];
+    /** What each means for the function, as health reasons. */
+    findings: ClusterFinding[];
+  };
 }
 
 /** Below this, the metadata fallback of a failed DescribeTopics is not worth starting. */
@@ -89,6 +102,24 @@ export interface ProbeContext {
   knownBrokers: Map<number, string>;
   /** The configured topics' partitions the last probe found: updated here, so the next one asks about the group at once. */
   partitions: Partition[];
+  /** Told what the cluster described, for the down-broker sweep. */
+  onMetadata?: (metadata: SweepMetadata) => void;
+}
+
+/** The metadata as the down-broker sweep reads it: live brokers' addresses, replica ids, leaders of the configured topics. */
+export function sweepMetadataOf(metadata: RdKafka.Metadata, topics: readonly string[]): SweepMetadata {
+  const live = new Map(metadata.brokers.map((b) => [b.id, `${b.host}:${b.port}`] as const));
+  const replicas = new Set<number>();
+  const leads = new Map<number, string[]>();
+  for (const topic of metadata.topics) {
+    if (!topics.includes(topic.name)) continue;
+    for (const partition of topic.partitions) {
+      for (const id of partition.replicas) replicas.add(id);
+      if (partition.leader >= 0)
+        leads.set(partition.leader, [...(leads.get(partition.leader) ?? []), `${topic.name}[${partition.id}]`]);
+    }
+  }
+  return { live, replicas, leads };
 }
 
 export async function probeCluster(admin: ManagedAdmin, config: KafkaConfig, ctx: ProbeContext): Promise<ProbeResult> {
@@ -124,6 +155,7 @@ export async function probeCluster(admin: ManagedAdmin, config: KafkaConfig, ctx
         };
   const missingTopics = failed.filter((t) => classifyKafkaError(t.error).code === 3).map((t) => t.name);
   const denied = failed.filter((t) => !missingTopics.includes(t.name));
+  ctx.onMetadata?.(sweepMetadataOf(metadata, names));
   for (const broker of metadata.brokers) ctx.knownBrokers.set(broker.id, `${broker.host}:${broker.port}`);
   const partitions = GroupObserver.partitionsOf(metadata, names);
   ctx.partitions.splice(0, ctx.partitions.length, ...partitions);

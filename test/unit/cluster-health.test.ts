@@ -44,7 +44,11 @@ describe('assessCluster', () => {
     });
     expect(result.missingBrokers).toEqual(['broker 3 (10.0.0.1:9093)']);
     expect(result.findings).toEqual([
-      { level: 'degraded', reason: expect.stringMatching(/^broker 3 \(10\.0\.0\.1:9093\) is not in the cluster/) },
+      {
+        level: 'degraded',
+        missing: [3],
+        reason: expect.stringMatching(/^broker 3 \(10\.0\.0\.1:9093\) is not in the cluster/),
+      },
       { level: 'degraded', reason: 'orders[0] has 2 of 3 replicas in sync (broker 3 (10.0.0.1:9093) not in sync)' },
     ]);
   });
