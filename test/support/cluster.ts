@@ -5,16 +5,21 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
 import { startCluster, stopCluster } from '../../scripts/kafka/cluster.js';
+import type { Topology } from '../../scripts/kafka/cluster-config.js';
 import type { ClusterConnection } from '../../scripts/kafka/connection.js';
 import { javaCommand, LIB_CLASSPATH } from '../../scripts/kafka/jars.js';
 
-/** Port bases reserved per test cluster (nodes at +0, +10, +20), clear of the test brokers' (test/support/brokers.ts). */
+/** Port bases reserved per test cluster (brokers at +0, +10, +20, dedicated controllers at +30..+50), clear of the test brokers' (test/support/brokers.ts). */
 export const TEST_CLUSTERS = {
   /** The cluster's own smoke test: kills and restarts nodes. */
   'cluster-smoke': { portBase: 21092 },
   /** The functions through leader loss, a rolling restart, a coordinator move, and too few replicas. */
   resilience: { portBase: 22092 },
-} as const;
+  /** MSK's shape (dedicated controllers): health and diagnose with every one or two brokers down. */
+  'msk-health': { portBase: 24092, topology: 'split' },
+  /** MSK's shape: the short chaos soak of `npm test`. */
+  'soak-short': { portBase: 24192, topology: 'split' },
+} as const satisfies Record<string, { portBase: number; topology?: Topology }>;
 
 /** Registers hooks that run a fresh cluster `name` for this file; the returned getter gives its connection. */
 export function useCluster(name: keyof typeof TEST_CLUSTERS): () => ClusterConnection {
@@ -23,6 +28,7 @@ export function useCluster(name: keyof typeof TEST_CLUSTERS): () => ClusterConne
     connection = await startCluster({
       name,
       portBase: TEST_CLUSTERS[name].portBase,
+      topology: (TEST_CLUSTERS[name] as { topology?: Topology }).topology ?? 'combined',
       fresh: true,
       log: (line) => console.log(`[${name}] ${line}`),
     });
