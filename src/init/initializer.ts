@@ -92,6 +92,9 @@ export interface KafkaInitializerOptions {
 
 type Path = 'producer' | 'consumer' | 'admin';
 
+/** How long after an invocation begins a line librdkafka logged at the thaw may still arrive. */
+const THAW_WINDOW_MS = 5000;
+
 const LABELS: Record<Path, string> = {
   producer: 'Producer initialization',
   consumer: 'Consumer initialization',
@@ -145,6 +148,8 @@ export class KafkaInitializer {
   #connecting: ManagedProducer | undefined;
   #invocations = 0;
   #lastEnd: number | undefined;
+  /** When the current invocation began, and the pause before it. */
+  #thaw = { at: 0, pauseMs: 0 };
   #lastFailure: { at: number; classification: Classification } | undefined;
   #lastInitAttempts = 0;
   #certificateWarnings: readonly string[] = [];
@@ -179,6 +184,10 @@ export class KafkaInitializer {
           this.#config !== undefined &&
           !(this.#config instanceof ConfigError) &&
           (tokenSourceOf(this.#config)?.lapsed() ?? false),
+        sessionLapsed: () =>
+          this.#config !== undefined &&
+          !(this.#config instanceof ConfigError) &&
+          this.#frozenFor(Date.now()) > this.#config.consumer.sessionTimeoutMs,
       },
       idleLog,
     );
@@ -239,6 +248,7 @@ export class KafkaInitializer {
       margin = config.init.deadlineMarginMs;
       const pause = this.#lastEnd === undefined ? 0 : Date.now() - this.#lastEnd;
       if (pause > pauseThreshold(config)) pauseMs = pause;
+      this.#thaw = { at: Date.now(), pauseMs: pause };
       tokenDue = tokenSourceOf(config)?.due() ?? false;
     } catch {
       // An invalid configuration is reported by whatever the invocation asks for.
@@ -267,6 +277,17 @@ export class KafkaInitializer {
         this.#log.warn('Native calls still running at the end of the invocation', { calls: this.#calls.inFlight() });
       this.#ended();
     });
+  }
+
+  /**
+   * How long the process has just been frozen: between invocations, since the last one ended; in the
+   * first seconds of an invocation, the pause before it (librdkafka's threads run at the thaw, and
+   * what they log then reaches JavaScript around the invocation's start).
+   */
+  #frozenFor(now: number): number {
+    if (this.#lastEnd === undefined) return 0;
+    if (!this.#recorders.active) return now - this.#lastEnd;
+    return now - this.#thaw.at < THAW_WINDOW_MS ? this.#thaw.pauseMs : 0;
   }
 
   #ended(): void {

@@ -43,6 +43,8 @@ const RETRIED_ON_ITS_OWN =
  */
 const EXPIRED_TOKEN = /SASL authentication error: \{"status":"expired_token/;
 const EXPIRED_FOLLOW_UP = /^(?:Error: )?(?:authentication failure|all broker connections are down)$/i;
+/** librdkafka's consumer noticing, at the thaw, that its group session ran out while the process was frozen. */
+const SESSION_TIMED_OUT = /Consumer group session timed out .*without a successful response from the group coordinator/;
 const EXPIRED_FOLLOW_UP_MS = 2000;
 
 /** How many connection failures one librdkafka line reports: 0, 1, or 1 plus the repeats it folded in. */
@@ -60,6 +62,13 @@ export interface RecorderOptions {
    * broker's refusal of it is then expected, logged at INFO and not counted as a connection failure.
    */
   tokenLapsed?: () => boolean;
+  /**
+   * Whether the process was frozen longer than the consumer's session timeout just now (between
+   * invocations, or in the first seconds after such a pause): librdkafka's own session timer fires
+   * at the thaw, before the invocation's thaw check rejoins the group. That line is then expected,
+   * logged at INFO.
+   */
+  sessionLapsed?: () => boolean;
 }
 
 /** What the binding passes along with a message: librdkafka's facility, the client name, a timestamp. */
@@ -124,6 +133,9 @@ export class ClientLogRecorder {
     if (expected && EXPIRED_TOKEN.test(message)) {
       forwarded +=
         ' (expected after a freeze: the token expired while the process was frozen and librdkafka reconnected with it before a new one was signed; the next attempt carries the new token)';
+    } else if (expected && SESSION_TIMED_OUT.test(message)) {
+      forwarded +=
+        ' (expected after a freeze: the process was frozen longer than the consumer session timeout, so the group evicted this member; librdkafka noticed at the thaw, and the consumer rejoins)';
     }
     this.#heldBack = 0;
     this.#forwardedAt = now;
@@ -140,9 +152,13 @@ export class ClientLogRecorder {
     this.#log()[logged](forwarded, { client: this.#client, ...(extra?.fac && { facility: extra.fac }) });
   }
 
-  /** Whether this line is a lapsed token's refusal (see RecorderOptions.tokenLapsed), or the binding's report of it. */
+  /**
+   * Whether this line is a lapsed token's refusal (see RecorderOptions.tokenLapsed), or the binding's
+   * report of it, or a group session that ran out in a freeze (RecorderOptions.sessionLapsed).
+   */
   #expectedAfterLapse(level: keyof Log, message: string, now: number): boolean {
     if (level !== 'error' && level !== 'warn') return false;
+    if (SESSION_TIMED_OUT.test(message)) return this.#options.sessionLapsed?.() ?? false;
     if (EXPIRED_TOKEN.test(message) && this.#options.tokenLapsed?.()) {
       this.#expectedUntil = now + EXPIRED_FOLLOW_UP_MS;
       return true;
@@ -246,6 +262,11 @@ export class ClientRecorders {
   /** Marks whether an invocation is running (see the constructor). */
   setActive(active: boolean): void {
     this.#active = active;
+  }
+
+  /** Whether an invocation is running (lines between invocations go to the idle log). */
+  get active(): boolean {
+    return this.#active;
   }
 
   #currentLog = (): Log => (this.#active ? this.#log : this.#idleLog);

@@ -362,6 +362,27 @@ describe('ClientLogRecorder', () => {
     expect(failures).toBe(1);
   });
 
+  it('forwards a group session that ran out in a freeze at INFO, and one that ran out otherwise at WARN', () => {
+    // Prepare
+    const levels: string[] = [];
+    const at = (level: string) => (m: string) => levels.push(`${level} ${m}`);
+    const log = { debug: () => {}, info: at('INFO'), warn: at('WARN'), error: at('ERROR') };
+    let frozen = true;
+    const r = new ClientLogRecorder('consumer', log, { sessionLapsed: () => frozen });
+    const timedOut = (ms: number) =>
+      `[thrd:main]: Consumer group session timed out (in join-state steady) after ${ms} ms without a successful response from the group coordinator (broker 2, last error was Success): revoking assignment and rejoining group`;
+
+    // Act: at a thaw after a long freeze, then with the process running all along
+    r.warn(timedOut(17621), { fac: 'SESSTMOUT' });
+    frozen = false;
+    r.warn(timedOut(30012), { fac: 'SESSTMOUT' });
+
+    // Assess
+    expect(levels.map((l) => l.split(' ')[0])).toEqual(['INFO', 'WARN']);
+    expect(levels[0]).toContain('(expected after a freeze: the process was frozen longer than the consumer session');
+    expect(levels[1]).not.toContain('expected');
+  });
+
   it('forwards different lines as they come', () => {
     const { forwarded, recorder: r } = recorder();
     for (const m of ['a', 'b', 'a', 'b']) r.warn(m);
