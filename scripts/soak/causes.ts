@@ -1,0 +1,74 @@
+/**
+ * Which failures a fault explains: per fault kind, the causes the functions may report while it is
+ * on (and for a grace after it ends, while clients reconnect, leaders move back and buffered sends
+ * drain). Derived from soak runs, from what the library actually reported; a failure none of the
+ * faults active at its time explains is "unexplained", and fails the soak.
+ */
+import type { FaultRun } from './faults.js';
+import type { FaultKind } from './schedule.js';
+
+/** After a fault ends, failures are still put down to it this long. */
+export const GRACE_MS = 30_000;
+
+/**
+ * A broker unavailable (killed, paused, or stopped in a rolling restart): the writes to the partitions
+ * it led wait for a new leader (up to the brokers' session timeout, 9 s, after a kill or a pause) and
+ * may reach the invocation's deadline; the consumer's group coordinator may be that broker.
+ */
+const BROKER_CAUSES: readonly RegExp[] = [
+  // produce: a message whose leader went away, with or without what librdkafka saw of it.
+  /^not acknowledged before the deadline: it may still be delivered \(retrying can duplicate it\)(?:$|; TRANSPORT \(-195\): connection refused)/,
+  // consume: the group coordinator moving off the broker.
+  /^Error: Local: Waiting for coordinator$/,
+  // consume: the commit sent to a coordinator that went away before it answered.
+  /^AttemptTimeoutError: offset commit did not finish within \d+ ms$/,
+];
+
+/**
+ * A broker's first InitProducerId after its start waits for a block of producer ids from the active
+ * controller, and answers COORDINATOR_LOAD_IN_PROGRESS until it has one: the library fails the send
+ * early, naming PRODUCER_ID_UNAVAILABLE (seen on the soak cluster's first produce). A restarted broker,
+ * or a controller failover while the producer needs an id (an epoch bump after messages timed out), does the same.
+ */
+const PRODUCER_ID_CAUSE = /; PRODUCER_ID_UNAVAILABLE \(-192\): the producer cannot get a producer id from broker /;
+
+export const ACCEPTED_CAUSES: Record<FaultKind, readonly RegExp[]> = {
+  'broker-kill': [...BROKER_CAUSES, PRODUCER_ID_CAUSE],
+  'broker-pause': BROKER_CAUSES,
+  'rolling-restart': [...BROKER_CAUSES, PRODUCER_ID_CAUSE],
+  'controller-failover': [PRODUCER_ID_CAUSE],
+  // None seen: the consume function rejoins after a freeze past its session at INFO, and a producer whose
+  // id the brokers expired sends on (producer-id-expiry.test.ts, initializer-freeze.test.ts).
+  'consumer-freeze': [],
+  'producer-freeze': [],
+};
+
+/** The faults whose window (start to end plus the grace) overlaps [from, to]. */
+export function activeFaults(runs: readonly FaultRun[], from: number, to: number, graceMs = GRACE_MS): FaultRun[] {
+  return runs.filter((run) => run.startedAt <= to && run.endedAt + graceMs >= from);
+}
+
+/**
+ * The kind of the active fault that explains `cause`, or undefined. Faults on while the invocation
+ * ran come before those in their grace, and among them the one that began last: its doing, most likely.
+ */
+export function explainedBy(
+  cause: string,
+  active: readonly FaultRun[],
+  from: number,
+  to: number,
+): FaultKind | undefined {
+  const on = (run: FaultRun) => run.startedAt <= to && run.endedAt >= from;
+  const ranked = [...active].sort((a, b) => Number(on(b)) - Number(on(a)) || b.startedAt - a.startedAt);
+  return ranked.find((run) => ACCEPTED_CAUSES[run.fault.kind].some((pattern) => pattern.test(cause)))?.fault.kind;
+}
+
+/** A cause with the numbers, offsets, keys and addresses that vary between occurrences taken out: one line per distinct cause. */
+export function causeShape(text: string): string {
+  return text
+    .replace(/ \(after \d+ms in state \w+(, \d+ identical error\(s\) suppressed)?\)/g, '')
+    .replace(/\b\d+(\.\d+){3}:\d+\b/g, '<host:port>')
+    .replace(/\b[\w.-]*soak-[\w-]+/g, '<name>')
+    .replace(/\d+(\.\d+)?/g, '#')
+    .slice(0, 240);
+}
