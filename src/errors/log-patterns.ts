@@ -66,6 +66,14 @@ export const LOG_PATTERNS: readonly LogPattern[] = [
     describe: (m) => `${broker(m)} refused the AWS_MSK_IAM token: ${m.groups?.status}`,
   },
   {
+    // The connection broke before the broker answered the authentication (one shutting down or
+    // starting): nothing was refused. Seen for the group coordinator's connection in a rolling restart.
+    pattern: /SASL authentication error: SaslAuthenticateRequest failed: Local: Broker transport failure/,
+    code: -195,
+    describe: () =>
+      'the connection broke before the broker answered the SASL authentication (a broker shutting down or starting does this)',
+  },
+  {
     pattern: /SASL authentication error: (.*?)(?: \(after \d+ms.*)?$/,
     code: -169,
     describe: (m) => `SASL authentication failed: ${m[1]}`,
