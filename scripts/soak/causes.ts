@@ -18,8 +18,15 @@ export const GRACE_MS = 30_000;
 const BROKER_CAUSES: readonly RegExp[] = [
   // produce: a message whose leader went away, with or without what librdkafka saw of it.
   /^not acknowledged before the deadline: it may still be delivered \(retrying can duplicate it\)(?:$|; TRANSPORT \(-195\): connection refused)/,
+  // produce: the same, with the TLS handshake to a broker going down or coming up cut short (30-minute soak).
+  /^not acknowledged before the deadline: it may still be delivered \(retrying can duplicate it\); TRANSPORT \(-195\): \S+ (?:reset|closed) the connection during the TLS handshake/,
+  // produce: the delivery report came within the invocation, failed: its leader's broker refused or timed out.
+  /^not delivered in time: TRANSPORT \(-195\): connection refused/,
+  /^MSG_TIMED_OUT \(-192\): Local: Message timed out\./,
   // consume: the group coordinator moving off the broker.
   /^Error: Local: Waiting for coordinator$/,
+  // consume: the group rebalanced (its coordinator moved) between the fetch and the commit.
+  /^Error: Broker: Specified group generation id is not valid$/,
   // consume: the commit sent to a coordinator that went away before it answered.
   /^AttemptTimeoutError: offset commit did not finish within \d+ ms$/,
 ];
@@ -37,9 +44,10 @@ export const ACCEPTED_CAUSES: Record<FaultKind, readonly RegExp[]> = {
   'broker-pause': BROKER_CAUSES,
   'rolling-restart': [...BROKER_CAUSES, PRODUCER_ID_CAUSE],
   'controller-failover': [PRODUCER_ID_CAUSE],
-  // None seen: the consume function rejoins after a freeze past its session at INFO, and a producer whose
-  // id the brokers expired sends on (producer-id-expiry.test.ts, initializer-freeze.test.ts).
-  'consumer-freeze': [],
+  // The consume function rejoins after a freeze past its session (at INFO), and a producer whose id the
+  // brokers expired sends on (producer-id-expiry.test.ts, initializer-freeze.test.ts).
+  // A member evicted in the freeze whose commit meets the new generation.
+  'consumer-freeze': [/^Error: Broker: Specified group generation id is not valid$/],
   'producer-freeze': [],
 };
 

@@ -47,6 +47,21 @@ describe('the soak cause table', () => {
     expect(explainedBy(DEADLINE, [], ...at)).toBeUndefined();
   });
 
+  it('explains the other ways a lost leader or coordinator showed in the 30-minute soak by broker faults only', () => {
+    const at = [T0 + 5000, T0 + 14_000] as const;
+    const causes = [
+      `${DEADLINE}; TRANSPORT (-195): 127.0.0.1:29294 reset the connection during the TLS handshake (a broker shutting down or starting does this).`,
+      'not delivered in time: TRANSPORT (-195): connection refused by ipv4#127.0.0.1:29314: nothing listens there (broker down, or wrong port).',
+      'MSG_TIMED_OUT (-192): Local: Message timed out. A message was not acknowledged before its delivery timeout.',
+      'Error: Broker: Specified group generation id is not valid',
+    ];
+    for (const cause of causes) {
+      expect(explainedBy(cause, [run(1, 'broker-kill', 0, 20_000)], ...at)).toBe('broker-kill');
+      expect(explainedBy(cause, [run(1, 'controller-failover', 0, 20_000)], ...at)).toBeUndefined();
+    }
+    expect(explainedBy(causes[3] as string, [run(1, 'consumer-freeze', 0, 20_000)], ...at)).toBe('consumer-freeze');
+  });
+
   it('explains PRODUCER_ID_UNAVAILABLE by a restart or a controller failover, not by a pause', () => {
     const at = [T0 + 5000, T0 + 6000] as const;
     expect(explainedBy(PRODUCER_ID, [run(1, 'controller-failover', 0, 20_000)], ...at)).toBe('controller-failover');
