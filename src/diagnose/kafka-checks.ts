@@ -11,7 +11,7 @@ import { classifyKafkaError } from '../errors/classify.js';
 import { assessCluster } from '../init/cluster-health.js';
 import { GroupObserver } from '../init/group.js';
 import { sweepMetadataOf } from '../init/probe.js';
-import { downBrokerFindings, downBrokers, SWEEP_TIMEOUT_MS, sweep } from '../init/reachability.js';
+import { downBrokerFindings, downBrokers, SWEEP_TIMEOUT_MS, sweep, withoutNamedMissing } from '../init/reachability.js';
 import { ClientLogRecorder } from '../observability/client-log.js';
 import { Deadline } from '../retry/deadline.js';
 import { explainTlsFailure } from '../ssl/tls-causes.js';
@@ -156,12 +156,8 @@ export async function checkReplication(section: Section, ctx: CheckContext, admi
     const bootstrap = ctx.config.bootstrapServers;
     const failures = await sweep([...bootstrap, ...described.live.values()], budget(ctx, SWEEP_TIMEOUT_MS));
     const down = downBrokers({ bootstrap, known: new Map() }, described, failures, new Map());
-    const named = new Set(down.map((broker) => broker.id));
     const brokers = assessed.brokers;
-    const findings = [
-      ...downBrokerFindings(down, described),
-      ...assessed.findings.filter((f) => !f.missing?.every((id) => named.has(id))),
-    ];
+    const findings = [...downBrokerFindings(down, described), ...withoutNamedMissing(assessed.findings, down)];
     if (findings.length === 0) {
       add(
         section,

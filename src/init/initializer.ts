@@ -39,7 +39,14 @@ import { GroupObserver, type Partition } from './group.js';
 import { buildHealthStatus, type HealthStatus } from './health.js';
 import { Invocation, type InvocationContext } from './invocation.js';
 import { type ProbeResult, probeCluster } from './probe.js';
-import { downBrokerFindings, downBrokers, SWEEP_TIMEOUT_MS, type SweepMetadata, sweep } from './reachability.js';
+import {
+  downBrokerFindings,
+  downBrokers,
+  SWEEP_TIMEOUT_MS,
+  type SweepMetadata,
+  sweep,
+  withoutNamedMissing,
+} from './reachability.js';
 import { closeClients, endOnSigterm } from './shutdown.js';
 import { Stage } from './stage.js';
 import {
@@ -693,10 +700,8 @@ export class KafkaInitializer {
       const brokers = downBrokers(expected, described, failures, this.#firstDown);
       if (brokers.length > 0) {
         this.#lastProbe.down = { brokers, findings: downBrokerFindings(brokers, described) };
-        // The metadata's line about brokers it does not list says less, when the sweep named them all.
-        const named = new Set(brokers.map((broker) => broker.id));
         const cluster = this.#lastProbe.cluster;
-        if (cluster) cluster.findings = cluster.findings.filter((f) => !f.missing?.every((id) => named.has(id)));
+        if (cluster) cluster.findings = withoutNamedMissing(cluster.findings, brokers);
       }
     }
     const status = this.getHealthStatus();

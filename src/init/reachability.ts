@@ -187,3 +187,12 @@ export function downBrokerFindings(
   }
   return findings;
 }
+
+/** The metadata's findings, less its line about unlisted brokers when the sweep named every one of them (it says more). */
+export function withoutNamedMissing(
+  findings: readonly ClusterFinding[],
+  down: readonly DownBroker[],
+): ClusterFinding[] {
+  const named = new Set(down.map((broker) => broker.id));
+  return findings.filter((f) => !f.missing?.every((id) => named.has(id)));
+}
