@@ -156,7 +156,14 @@ describe('a warm producer whose broker stops answering, under RIE + RIC', () => 
       .reduce((sum, document) => sum + (document.connection_errors_total ?? 0), 0);
     console.log(`connections the proxy broke: ${caused}; connection_errors_total over the invocations: ${counted}`);
     expect(caused).toBeGreaterThan(2);
-    expect(counted).toBe(caused);
+    // On a mismatch, the lines that report failed connections and the per-invocation counts say which went uncounted.
+    const failed = logLines(lambda.output())
+      .filter((line) => line.client !== undefined && /failed|Disconnected|suppressed/.test(line.message))
+      .map((line) => `${line.timestamp} ${line.level} ${line.message}`);
+    const perInvocation = [first, second, third].map((answer) =>
+      emf(answer.output).map((document) => document.connection_errors_total),
+    );
+    expect(counted, `per invocation ${JSON.stringify(perInvocation)}\n${failed.join('\n')}`).toBe(caused);
     const between = logLines(lambda.output()).filter(
       (line) => line.client !== undefined && /Disconnected|Connect to/.test(line.message),
     );
