@@ -30,10 +30,22 @@ export const COMMON_OVERRIDES: RdKafkaProperties = {
 };
 
 /**
+ * How long librdkafka keeps trying to deliver a message (message.timeout.ms): librdkafka's own
+ * default, far beyond an invocation. The invocation stops waiting at its deadline (producer.ts) and
+ * reports what was not acknowledged as possibly delivered still; librdkafka must not give up on it
+ * that early. An idempotent producer whose message times out bumps its epoch (KIP-360) and resends
+ * what was in flight with new sequence numbers, which the broker cannot tell from new messages: a
+ * message whose acknowledgement was lost is then written twice (producer-epoch.test.ts; the chaos
+ * soak found it when this was the creating invocation's remaining time). Within this timeout a lost
+ * acknowledgement is resent with the same numbers, and the broker keeps one copy.
+ */
+export const DELIVERY_TIMEOUT_MS = 300_000;
+
+/**
  * The producer for one-shot invocations: idempotent with acks=all (no duplicates from internal
- * retries, nothing acknowledged before all in-sync replicas have it); the delivery timeout is the
- * time the creating invocation had left, so librdkafka gives up on a message about when the
- * handler must; the Java client's partitioner, so keys land where Java producers put them.
+ * retries, nothing acknowledged before all in-sync replicas have it); the delivery timeout is
+ * DELIVERY_TIMEOUT_MS, or the time the creating invocation had left when that is longer (a
+ * 15-minute function); the Java client's partitioner, so keys land where Java producers put them.
  * linger.ms is KAFKA_PRODUCE_LINGER_MS, 0 by default: an invocation queues all its messages in one
  * go (producer.ts) and nothing more will come, so waiting only delays a single message. With 0,
  * though, librdkafka's broker thread starts a request as soon as the first message of a partition is
@@ -49,7 +61,7 @@ export function producerProperties(config: KafkaConfig, deliveryTimeoutMs: numbe
     acks: -1,
     'max.in.flight.requests.per.connection': 5,
     'linger.ms': config.produce.lingerMs,
-    'message.timeout.ms': Math.round(Math.min(900_000, Math.max(5000, deliveryTimeoutMs))),
+    'message.timeout.ms': Math.round(Math.min(900_000, Math.max(DELIVERY_TIMEOUT_MS, deliveryTimeoutMs))),
     partitioner: 'murmur2_random',
     dr_cb: true,
   };

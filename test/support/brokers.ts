@@ -73,6 +73,8 @@ export const TEST_BROKERS = {
   },
   /** Loses the tail of a partition's log while stopped (what an unclean leader election does). */
   truncated: { portBase: 23192, props: {} },
+  /** Reached through a breakable proxy that loses the broker's answers (producer-epoch.test.ts). */
+  epoch: { portBase: 23292, props: {} },
 } as const;
 
 /** Registers hooks that run broker `name` for this file; the returned getter gives its connection. */

@@ -1,16 +1,21 @@
 /**
  * A TCP proxy in front of a broker listener that the tests can break on purpose, and that counts
  * what it broke: connections it accepted and reset at once, and forwarded ones it cut. Brokers
- * advertise the proxy's address, so every client connection goes through it.
+ * advertise the proxy's address, so every client connection goes through it. In `blackhole` mode
+ * requests still reach the broker, which handles them, but its answers are dropped (what a client
+ * sees when the network fails on the way back); leaving that mode cuts the connections that lost
+ * answers, as such a network failure ends.
  */
 import { connect, createServer, type Server, type Socket } from 'node:net';
 
-export type ProxyMode = 'forward' | 'reset' | 'refuse';
+export type ProxyMode = 'forward' | 'reset' | 'refuse' | 'blackhole';
 
 export class BreakableProxy {
   readonly port: number;
   readonly #target: { host: string; port: number };
   readonly #open = new Set<Socket>();
+  /** Client connections whose answers were dropped in blackhole mode. */
+  readonly #lostAnswers = new Set<Socket>();
   #server: Server | undefined;
   #mode: ProxyMode = 'forward';
   /** Connections that failed because of the proxy: reset on accept, or cut while forwarded. */
@@ -44,20 +49,36 @@ export class BreakableProxy {
       this.#open.add(client);
       const close = () => {
         this.#open.delete(client);
+        this.#lostAnswers.delete(client);
         client.destroy();
         upstream.destroy();
       };
       client.on('error', close).on('close', close);
       upstream.on('error', close).on('close', close);
-      client.pipe(upstream).pipe(client);
+      client.pipe(upstream);
+      upstream.on('data', (chunk: Buffer) => {
+        if (this.#mode !== 'blackhole') client.write(chunk);
+        else this.#lostAnswers.add(client);
+      });
     });
     this.#server = server;
     return new Promise((resolve) => server.listen(this.port, '127.0.0.1', () => resolve()));
   }
 
-  /** Switches mode; leaving `forward` cuts (and counts) every forwarded connection. */
+  /**
+   * Switches mode; `reset` and `refuse` cut (and count) every forwarded connection, and leaving
+   * `blackhole` cuts (and counts) those that lost an answer.
+   */
   async setMode(mode: ProxyMode): Promise<void> {
-    if (mode !== 'forward' && this.#mode === 'forward') {
+    if (this.#mode === 'blackhole' && mode !== 'blackhole') {
+      for (const socket of this.#lostAnswers) {
+        this.failures++;
+        this.#open.delete(socket);
+        socket.resetAndDestroy();
+      }
+      this.#lostAnswers.clear();
+    }
+    if (mode !== 'forward' && mode !== 'blackhole' && this.#mode !== 'reset' && this.#mode !== 'refuse') {
       for (const socket of this.#open) {
         this.failures++;
         this.#open.delete(socket);
