@@ -25,10 +25,19 @@ interface BrokerStatistics {
   nodeid: number;
   state: string;
   connects: number;
+  /** Responses received, over all of the broker's connections. */
+  rx?: number;
+}
+
+/** What the previous document said of a broker. */
+interface Seen {
+  ended: number;
+  rx: number | undefined;
+  open: boolean;
 }
 
 export class ConnectionStatistics {
-  readonly #ended = new Map<string, number>();
+  readonly #seen = new Map<string, Seen>();
   /** Bootstrap brokers' failures from the previous document, counted if those brokers are still there. */
   #pending = new Map<string, number>();
   #brokers: BrokerState[] = [];
@@ -36,9 +45,13 @@ export class ConnectionStatistics {
 
   /**
    * Reads one statistics document; returns how many connections failed since the previous one.
-   * A bootstrap broker's failures count one document late: once the metadata has named the
-   * brokers, librdkafka closes its bootstrap connection and drops the bootstrap broker
-   * ("Decommissioning this broker"), and a document may catch it closed and not yet dropped.
+   * Once the metadata has named the brokers, librdkafka closes its bootstrap connection and drops
+   * the bootstrap broker ("Decommissioning this broker"), and a document may catch it closed and not
+   * yet dropped. So one connection of a bootstrap broker that ended since the previous document
+   * counts one document late, if the broker is still there, when it may have been that one: when
+   * the connection was open then, or answered since. Its other ended connections count at once:
+   * one that never answered failed (the broker may be dropped before the next document, as it is
+   * when the connection after them succeeds).
    */
   update(json: string): number {
     let brokers: Record<string, BrokerStatistics>;
@@ -52,15 +65,19 @@ export class ConnectionStatistics {
     this.#pending = new Map();
     // A broker gone from the statistics is gone; one of the same name later (librdkafka adds the
     // bootstrap brokers again when none of the known ones answers) counts from zero.
-    for (const name of this.#ended.keys()) if (!(name in brokers)) this.#ended.delete(name);
+    for (const name of this.#seen.keys()) if (!(name in brokers)) this.#seen.delete(name);
     for (const [name, broker] of Object.entries(brokers)) {
-      const current = OPEN.has(broker.state) || OPENING.has(broker.state) ? 1 : 0;
+      const open = OPEN.has(broker.state);
+      const current = open || OPENING.has(broker.state) ? 1 : 0;
       const ended = Math.max(0, broker.connects - current);
-      const previous = this.#ended.get(name) ?? 0;
+      const seen = this.#seen.get(name);
+      const previous = seen?.ended ?? 0;
       const added = Math.max(0, ended - previous);
-      this.#ended.set(name, Math.max(ended, previous));
-      if (added > 0 && broker.nodeid < 0) this.#pending.set(name, added);
-      else failures += added;
+      this.#seen.set(name, { ended: Math.max(ended, previous), rx: broker.rx, open });
+      const answered = broker.rx === undefined || broker.rx > (seen?.rx ?? 0);
+      const mayBeClosedByClient = broker.nodeid < 0 && added > 0 && (seen?.open === true || answered);
+      if (mayBeClosedByClient) this.#pending.set(name, 1);
+      failures += mayBeClosedByClient ? added - 1 : added;
     }
     this.#brokers = Object.entries(brokers).map(([name, b]) => ({ name, nodeId: b.nodeid, state: b.state }));
     this.#at = Date.now();
