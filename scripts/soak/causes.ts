@@ -29,6 +29,9 @@ const BROKER_CAUSES: readonly RegExp[] = [
   /^Error: Broker: Specified group generation id is not valid$/,
   // consume: the commit sent to a coordinator that went away before it answered.
   /^AttemptTimeoutError: offset commit did not finish within \d+ ms$/,
+  // consume: no heartbeat answered for a session while the coordinator's broker was down, so the group
+  // evicted the member; its commit after that is refused (30-minute soak, a kill of the coordinator).
+  /^Error: Broker: Unknown member$/,
 ];
 
 /**
@@ -46,8 +49,8 @@ export const ACCEPTED_CAUSES: Record<FaultKind, readonly RegExp[]> = {
   'controller-failover': [PRODUCER_ID_CAUSE],
   // The consume function rejoins after a freeze past its session (at INFO), and a producer whose id the
   // brokers expired sends on (producer-id-expiry.test.ts, initializer-freeze.test.ts).
-  // A member evicted in the freeze whose commit meets the new generation.
-  'consumer-freeze': [/^Error: Broker: Specified group generation id is not valid$/],
+  // A member evicted in the freeze whose commit meets the new generation, or finds itself forgotten.
+  'consumer-freeze': [/^Error: Broker: Specified group generation id is not valid$/, /^Error: Broker: Unknown member$/],
   'producer-freeze': [],
 };
 

@@ -121,7 +121,11 @@ function producedMessages(records: readonly InvocationRecord[]) {
   return { acked, failed };
 }
 
-function failuresOf(records: readonly InvocationRecord[], runs: readonly FaultRun[], since: number): Failure[] {
+/**
+ * Every failure of `records` (a whole invocation, or a message's result) with the faults active then
+ * and the one that explains it by the cause table (causes.ts); `since` is when the faults began.
+ */
+export function failuresOf(records: readonly InvocationRecord[], runs: readonly FaultRun[], since: number): Failure[] {
   const failures: Failure[] = [];
   const add = (record: InvocationRecord, scope: Failure['scope'], cause: string, count: number) => {
     const active = activeFaults(runs, record.startedAt, record.endedAt);

@@ -62,6 +62,16 @@ describe('the soak cause table', () => {
     expect(explainedBy(causes[3] as string, [run(1, 'consumer-freeze', 0, 20_000)], ...at)).toBe('consumer-freeze');
   });
 
+  it('explains a consumer the group forgot (Unknown member) by a broker fault or a freeze of the consumer', () => {
+    // The second 30-minute soak: a consumer thawed after 57 s, then its coordinator's broker was killed.
+    const at = [T0 + 5000, T0 + 14_000] as const;
+    const cause = 'Error: Broker: Unknown member';
+    for (const kind of ['broker-kill', 'broker-pause', 'rolling-restart', 'consumer-freeze'] as const)
+      expect(explainedBy(cause, [run(1, kind, 0, 20_000)], ...at)).toBe(kind);
+    for (const kind of ['controller-failover', 'producer-freeze'] as const)
+      expect(explainedBy(cause, [run(1, kind, 0, 20_000)], ...at)).toBeUndefined();
+  });
+
   it('explains PRODUCER_ID_UNAVAILABLE by a restart or a controller failover, not by a pause', () => {
     const at = [T0 + 5000, T0 + 6000] as const;
     expect(explainedBy(PRODUCER_ID, [run(1, 'controller-failover', 0, 20_000)], ...at)).toBe('controller-failover');
