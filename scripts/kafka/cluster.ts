@@ -290,7 +290,30 @@ async function signalNode(name: string, id: number, signal: 'SIGTERM' | 'SIGKILL
   requireNode(state, layout, id);
   const stopped = await terminateBroker(layout.node(id), signal, timeoutMs);
   writeClusterConnection(layout, state, certificatePaths(CERTS_DIR));
+  if (stopped) await waitForPortsClosed(state, id, timeoutMs);
   return stopped;
+}
+
+/**
+ * Resolves once nothing listens on node `id`'s ports: the kernel completes TCP handshakes on a
+ * listening socket by itself, so a node whose process is ending may still accept connections, and a
+ * test that finds it up then was not testing a node that is down.
+ */
+async function waitForPortsClosed(state: ClusterState, id: number, timeoutMs: number): Promise<void> {
+  const host = state.host ?? '127.0.0.1';
+  const ports = Object.values(nodePorts(state.portBase, id));
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const free = await Promise.all(ports.map((port) => portIsFree(port, host)));
+    if (free.every(Boolean)) return;
+    if (Date.now() > deadline) {
+      const open = ports.filter((_, index) => !free[index]);
+      throw new Error(
+        `node ${id} was stopped, but ${host}:${open.join(', ')} still accepted connections after ${timeoutMs} ms`,
+      );
+    }
+    await sleep(50);
+  }
 }
 
 /**
