@@ -72,6 +72,14 @@ describe('the soak cause table', () => {
       expect(explainedBy(cause, [run(1, kind, 0, 20_000)], ...at)).toBeUndefined();
   });
 
+  it('explains a commit that ran out of time after a thaw by a freeze of the consumer', () => {
+    // The third 30-minute soak: thawed after 45 s, the coordinator connection failed, the last commit had 900 ms.
+    const at = [T0 + 5000, T0 + 14_000] as const;
+    const cause = 'AttemptTimeoutError: offset commit did not finish within 900 ms';
+    expect(explainedBy(cause, [run(1, 'consumer-freeze', 0, 20_000)], ...at)).toBe('consumer-freeze');
+    expect(explainedBy(cause, [run(1, 'producer-freeze', 0, 20_000)], ...at)).toBeUndefined();
+  });
+
   it('explains PRODUCER_ID_UNAVAILABLE by a restart or a controller failover, not by a pause', () => {
     const at = [T0 + 5000, T0 + 6000] as const;
     expect(explainedBy(PRODUCER_ID, [run(1, 'controller-failover', 0, 20_000)], ...at)).toBe('controller-failover');
