@@ -10,26 +10,17 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stopBroker } from '../../scripts/kafka/broker.js';
-import { portsFrom } from '../../scripts/kafka/connection.js';
 import type { DirectResult } from '../../src/produce/produce.js';
-import { startTestBroker, TEST_BROKERS } from '../support/brokers.js';
 import { createTopic, uniqueName } from '../support/kafka.js';
 import { readWithKcat } from '../support/kcat.js';
 import { handlerEnvironment, logLines } from '../support/lambda.js';
-import { BreakableProxy } from '../support/proxy.js';
+import { type BreakableProxy, startBrokerBehindProxy } from '../support/proxy.js';
 
 let proxy: BreakableProxy;
 const topic = uniqueName('epoch');
 
 beforeAll(async () => {
-  const ports = portsFrom(TEST_BROKERS.epoch.portBase);
-  proxy = await BreakableProxy.start({ host: '127.0.0.1', port: ports.PLAINTEXT });
-  await startTestBroker('epoch', {
-    fresh: true,
-    props: {
-      'advertised.listeners': `PLAINTEXT://127.0.0.1:${proxy.port},SSL://127.0.0.1:${ports.SSL},SASL_SSL://127.0.0.1:${ports.SASL_SSL}`,
-    },
-  });
+  proxy = await startBrokerBehindProxy('epoch');
   await createTopic(topic, 2, 'epoch');
 }, 120_000);
 afterAll(async () => {

@@ -9,15 +9,13 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stopBroker } from '../../scripts/kafka/broker.js';
-import { portsFrom } from '../../scripts/kafka/connection.js';
 import { buildMinimalRoot, type MinimalRoot } from '../../scripts/lambda/minimal-root.js';
 import { RieEnvironment } from '../../scripts/lambda/rie.js';
 import { ensureNodeRuntime } from '../../scripts/lambda/runtimes.js';
-import { startTestBroker, TEST_BROKERS } from '../support/brokers.js';
 import { createTopic, uniqueName } from '../support/kafka.js';
 import { emf, logLines } from '../support/lambda.js';
 import { freshPackageZip } from '../support/package.js';
-import { BreakableProxy } from '../support/proxy.js';
+import { type BreakableProxy, startBrokerBehindProxy } from '../support/proxy.js';
 
 const RUNTIME = 'nodejs22.x';
 
@@ -30,14 +28,7 @@ const started: RieEnvironment[] = [];
 beforeAll(async () => {
   scratch = mkdtempSync(join(tmpdir(), 'lambda-kafka-warm-outage-'));
   root = buildMinimalRoot(join(scratch, 'root'), ensureNodeRuntime(RUNTIME), await freshPackageZip(RUNTIME, scratch));
-  const ports = portsFrom(TEST_BROKERS.proxied.portBase);
-  proxy = await BreakableProxy.start({ host: '127.0.0.1', port: ports.PLAINTEXT });
-  await startTestBroker('proxied', {
-    fresh: true,
-    props: {
-      'advertised.listeners': `PLAINTEXT://127.0.0.1:${proxy.port},SSL://127.0.0.1:${ports.SSL},SASL_SSL://127.0.0.1:${ports.SASL_SSL}`,
-    },
-  });
+  proxy = await startBrokerBehindProxy('proxied');
   await createTopic(topic, 1, 'proxied');
 }, 600_000);
 afterAll(async () => {

@@ -7,6 +7,8 @@
  * answers, as such a network failure ends.
  */
 import { connect, createServer, type Server, type Socket } from 'node:net';
+import { portsFrom } from '../../scripts/kafka/connection.js';
+import { startTestBroker, TEST_BROKERS } from './brokers.js';
 
 export type ProxyMode = 'forward' | 'reset' | 'refuse' | 'blackhole';
 
@@ -70,21 +72,9 @@ export class BreakableProxy {
    * `blackhole` cuts (and counts) those that lost an answer.
    */
   async setMode(mode: ProxyMode): Promise<void> {
-    if (this.#mode === 'blackhole' && mode !== 'blackhole') {
-      for (const socket of this.#lostAnswers) {
-        this.failures++;
-        this.#open.delete(socket);
-        socket.resetAndDestroy();
-      }
-      this.#lostAnswers.clear();
-    }
-    if (mode !== 'forward' && mode !== 'blackhole' && this.#mode !== 'reset' && this.#mode !== 'refuse') {
-      for (const socket of this.#open) {
-        this.failures++;
-        this.#open.delete(socket);
-        socket.resetAndDestroy();
-      }
-    }
+    if (this.#mode === 'blackhole' && mode !== 'blackhole') this.#cut(this.#lostAnswers);
+    if (mode !== 'forward' && mode !== 'blackhole' && this.#mode !== 'reset' && this.#mode !== 'refuse')
+      this.#cut(this.#open);
     if (mode === 'refuse' && this.#server) {
       const server = this.#server;
       this.#server = undefined;
@@ -95,7 +85,33 @@ export class BreakableProxy {
     this.#mode = mode;
   }
 
+  /** Resets (and counts) every connection of `sockets`. */
+  #cut(sockets: Set<Socket>): void {
+    for (const socket of [...sockets]) {
+      this.failures++;
+      this.#open.delete(socket);
+      this.#lostAnswers.delete(socket);
+      socket.resetAndDestroy();
+    }
+  }
+
   async close(): Promise<void> {
     await this.setMode('refuse');
   }
+}
+
+/**
+ * Starts test broker `name` behind a new proxy: its PLAINTEXT listener advertises the proxy's address,
+ * so every client connection after the bootstrap goes through it too.
+ */
+export async function startBrokerBehindProxy(name: keyof typeof TEST_BROKERS): Promise<BreakableProxy> {
+  const ports = portsFrom(TEST_BROKERS[name].portBase);
+  const proxy = await BreakableProxy.start({ host: '127.0.0.1', port: ports.PLAINTEXT });
+  await startTestBroker(name, {
+    fresh: true,
+    props: {
+      'advertised.listeners': `PLAINTEXT://127.0.0.1:${proxy.port},SSL://127.0.0.1:${ports.SSL},SASL_SSL://127.0.0.1:${ports.SASL_SSL}`,
+    },
+  });
+  return proxy;
 }
