@@ -108,7 +108,12 @@ class Final extends Error {}
  * Polls `probe` every 250 ms until it returns a value; on timeout the error names `what` and the last state seen.
  * Errors are retried (a node may be down), except `Final` ones.
  */
-async function poll<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>, last: () => string) {
+export async function poll<T>(
+  what: string,
+  timeoutMs: number,
+  probe: () => Promise<T | undefined>,
+  last: () => string,
+) {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   while (Date.now() < deadline) {

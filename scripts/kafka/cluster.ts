@@ -21,7 +21,7 @@ import {
   type Topology,
   topologyOf,
 } from './cluster-config.js';
-import { clusterMetadata } from './cluster-metadata.js';
+import { clusterMetadata, poll } from './cluster-metadata.js';
 import {
   choosePortBase,
   readClusterState,
@@ -302,18 +302,17 @@ async function signalNode(name: string, id: number, signal: 'SIGTERM' | 'SIGKILL
 async function waitForPortsClosed(state: ClusterState, id: number, timeoutMs: number): Promise<void> {
   const host = state.host ?? '127.0.0.1';
   const ports = Object.values(nodePorts(state.portBase, id));
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const free = await Promise.all(ports.map((port) => portIsFree(port, host)));
-    if (free.every(Boolean)) return;
-    if (Date.now() > deadline) {
-      const open = ports.filter((_, index) => !free[index]);
-      throw new Error(
-        `node ${id} was stopped, but ${host}:${open.join(', ')} still accepted connections after ${timeoutMs} ms`,
-      );
-    }
-    await sleep(50);
-  }
+  let open = ports;
+  await poll(
+    `node ${id}'s ports closing after it stopped`,
+    timeoutMs,
+    async () => {
+      const free = await Promise.all(ports.map((port) => portIsFree(port, host)));
+      open = ports.filter((_, index) => !free[index]);
+      return open.length === 0 ? true : undefined;
+    },
+    () => `${host}:${open.join(', ')} still accepting connections`,
+  );
 }
 
 /**
