@@ -4,6 +4,8 @@
  * "Task timed out after N.00 seconds"), and sends no X-Amz-Function-Error header; 502 when the
  * runtime failed to start or exited.
  */
+import { closeSync, openSync, readSync } from 'node:fs';
+import { StringDecoder } from 'node:string_decoder';
 
 export interface InvocationOutcome<T = unknown> {
   ok: boolean;
@@ -45,63 +47,47 @@ export function readAnswer<T>(status: number, body: string, log: readonly string
   return { ok: true, value: value as T, timedOut: false };
 }
 
-/** Where a JSON log record or EMF document starts. */
-const RECORD_START = /\{"(?:level|_aws)":/g;
-
 /**
- * RIE's stdout, line by line, with the runtime's records whole again. The runtime's stdout and
- * stderr reach RIE's stdout through one pipe; a write the full pipe took in part is finished after
- * a write to the other stream, so a record can come cut in two, the other stream's line between
- * its parts: `{"level":"INFO",…"func` + `{"level":"WARN",…}` on one line, `tion_arn":…}` on the next.
+ * RIE's stdout as a file the runtime and RIE append to, read line by line from where the last read
+ * stopped. Not a pipe: RIE hands the runtime its own stdout as both stdout and stderr, and Node 22+
+ * writes to a full pipe in parts, finishing a record after the other stream's write went in between
+ * (`{"level":"INFO",…"func{"level":"WARN",…}` then `tion_arn":…}`). Every write to a file opened for
+ * appending lands whole at its end, so each line read here is one the process wrote.
  */
-export class OutputLines {
-  #fragment: string | undefined;
+export class OutputFile {
+  readonly #fd: number;
+  readonly #decoder = new StringDecoder('utf8');
+  readonly #buffer = Buffer.alloc(1 << 16);
+  #position = 0;
+  #partial = '';
 
-  /** The whole lines that `line` (a line as read) completes. */
-  push(line: string): string[] {
-    let rest = line;
-    const lines: string[] = [];
-    if (this.#fragment !== undefined && !rest.startsWith('{') && !/^(?:START|END|REPORT|INIT) /.test(rest)) {
-      const fragment = this.#fragment;
-      this.#fragment = undefined;
-      rest = fragment + rest;
-      // One record, still not whole: the fragment may end with a line of plain text.
-      if (!parses(rest) && !/\{"(?:level|_aws)":/.test(line)) {
-        const split = splitAround(fragment, line);
-        if (split) return split;
-      }
+  /** `path` is opened for reading; the writer opens it for appending (`a`). */
+  constructor(path: string) {
+    this.#fd = openSync(path, 'r');
+  }
+
+  /** The whole lines appended since the last call; a line still being written waits for its end. */
+  read(): string[] {
+    let text = '';
+    for (let read = this.#next(); read > 0; read = this.#next()) {
+      text += this.#decoder.write(this.#buffer.subarray(0, read));
     }
-    const starts = [...rest.matchAll(RECORD_START)].map((m) => m.index).filter((i) => i > 0);
-    let from = 0;
-    for (const at of [...starts, rest.length]) {
-      const piece = rest.slice(from, at);
-      from = at;
-      // A record that does not parse is held for the next line, which may finish it.
-      if (!piece.startsWith('{') || parses(piece)) lines.push(piece);
-      else this.#fragment = piece;
-    }
+    const lines = (this.#partial + text).split('\n');
+    this.#partial = lines.pop() ?? '';
     return lines;
   }
-}
 
-/**
- * A record cut by a whole line of the other stream that is not a record (plain text): the read line
- * is the record's start and that text, the next one the record's end. Finds where the start ends by
- * trying each cut until the record parses; returns the text line and the record, or undefined.
- */
-function splitAround(fragment: string, next: string): string[] | undefined {
-  for (let cut = fragment.length - 1; cut > 1; cut--) {
-    const record = fragment.slice(0, cut) + next;
-    if (parses(record)) return [fragment.slice(cut), record];
+  /** Closes the file; what was read stays read, a last line with no newline is returned. */
+  close(): string[] {
+    const lines = this.read();
+    const rest = this.#partial + this.#decoder.end();
+    closeSync(this.#fd);
+    return rest ? [...lines, rest] : lines;
   }
-  return undefined;
-}
 
-function parses(text: string): boolean {
-  try {
-    JSON.parse(text);
-    return true;
-  } catch {
-    return false;
+  #next(): number {
+    const read = readSync(this.#fd, this.#buffer, 0, this.#buffer.length, this.#position);
+    this.#position += read;
+    return read;
   }
 }

@@ -11,12 +11,14 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
 import { connect, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { chrootCommand, lambdaEnvironment, type MinimalRoot } from './minimal-root.js';
-import { type InvocationOutcome, OutputLines, readAnswer } from './rie-answer.js';
+import { type InvocationOutcome, OutputFile, readAnswer } from './rie-answer.js';
 import { installRuntimeInterface, RIE_IN_ROOT } from './rie-install.js';
 import type { LambdaRuntime } from './runtimes.js';
 
@@ -49,8 +51,8 @@ export interface RieInvokeResult<T = unknown> extends InvocationOutcome<T> {
   roundTripMs: number;
   /**
    * What the function printed during this invocation, up to RIE's REPORT line, with its START and
-   * END lines. Not always all of it: when the pipe is full, Node queues the runtime's writes and
-   * finishes them after the response, behind REPORT; output() has every line.
+   * END lines. What it writes after its response (work the handler left running) comes after
+   * REPORT: output() has every line.
    */
   output: string[];
 }
@@ -121,31 +123,48 @@ export class RieEnvironment {
   readonly #url: string;
   /** RIE's stdout: the runtime's stdout and stderr, and RIE's START/END/REPORT lines. */
   readonly #output: string[] = [];
+  /** Where RIE's stdout goes (see OutputFile), and the timer that reads it. */
+  readonly #file: OutputFile;
+  readonly #follow: NodeJS.Timeout;
+  readonly #echo: ((line: string) => void) | undefined;
   /** RIE's own log (stderr): INIT START, INIT REPORT, resets. */
   readonly #log: string[] = [];
   #queue: Promise<unknown> = Promise.resolve();
   #exited = false;
 
-  private constructor(child: ChildProcess, port: number, options: RieOptions) {
+  private constructor(child: ChildProcess, port: number, output: string, options: RieOptions) {
     this.#child = child;
     this.#url = `http://127.0.0.1:${port}/2015-03-31/functions/function/invocations`;
-    const follow = (stream: NodeJS.ReadableStream | null, into: string[]) => {
-      let partial = '';
-      const whole = new OutputLines();
-      stream?.on('data', (chunk: Buffer) => {
-        const lines = (partial + chunk.toString('utf8')).split('\n');
-        partial = lines.pop() ?? '';
-        for (const line of lines.flatMap((read) => whole.push(read))) {
-          into.push(line);
-          options.echo?.(line);
-        }
-      });
-    };
-    follow(child.stdout, this.#output);
-    follow(child.stderr, this.#log);
+    this.#echo = options.echo;
+    this.#file = new OutputFile(output);
+    // Read every 10 ms for echo; output() and invocations read what is there at once.
+    this.#follow = setInterval(() => this.#read(), 10).unref();
+    let partial = '';
+    child.stderr?.on('data', (chunk: Buffer) => {
+      const lines = (partial + chunk.toString('utf8')).split('\n');
+      partial = lines.pop() ?? '';
+      for (const line of lines) {
+        this.#log.push(line);
+        options.echo?.(line);
+      }
+    });
     child.on('exit', () => {
       this.#exited = true;
+      clearInterval(this.#follow);
+      this.#take(this.#file.close());
+      rmSync(dirname(output), { recursive: true, force: true });
     });
+  }
+
+  #read(): void {
+    if (!this.#exited) this.#take(this.#file.read());
+  }
+
+  #take(lines: string[]): void {
+    for (const line of lines) {
+      this.#output.push(line);
+      this.#echo?.(line);
+    }
   }
 
   /** Installs RIE and the RIC into the root and starts RIE there, listening on a free loopback port. */
@@ -173,12 +192,20 @@ export class RieEnvironment {
       _HANDLER: options.handler,
       ...options.env,
     });
-    const child = spawn(chroot.command, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    const environment = new RieEnvironment(child, port, options);
+    const output = join(mkdtempSync(join(tmpdir(), 'lambda-kafka-rie-')), 'stdout');
+    const append = openSync(output, 'a');
+    let child: ChildProcess;
+    try {
+      child = spawn(chroot.command, args, { env, stdio: ['ignore', append, 'pipe'] });
+    } finally {
+      closeSync(append);
+    }
+    const environment = new RieEnvironment(child, port, output, options);
     await new Promise<void>((resolve, reject) => child.once('spawn', resolve).once('error', reject));
     for (const until = Date.now() + START_BOUND_MS; !(await accepts(port)); await sleep(50)) {
       if (environment.#exited || Date.now() > until) {
         await environment.shutdown();
+        environment.#read();
         throw new Error(
           `aws-lambda-rie did not start listening on 127.0.0.1:${port} in the root ${options.root.dir}:\n` +
             environment.#log.concat(environment.#output).join('\n'),
@@ -194,6 +221,7 @@ export class RieEnvironment {
 
   /** Everything the function and RIE printed on stdout so far. */
   output(): string[] {
+    this.#read();
     return [...this.#output];
   }
 
@@ -212,6 +240,7 @@ export class RieEnvironment {
   async #invokeNow<T>(event: unknown): Promise<RieInvokeResult<T>> {
     if (this.#exited) throw new Error(`aws-lambda-rie has exited:\n${this.#log.slice(-20).join('\n')}`);
     const requestId = randomUUID();
+    this.#read();
     const [fromOutput, fromLog] = [this.#output.length, this.#log.length];
     const started = performance.now();
     let answer: { status: number; body: string };
@@ -222,11 +251,11 @@ export class RieEnvironment {
       throw new Error(`invoking through aws-lambda-rie failed: ${(error as Error).message}\n${log}`, { cause: error });
     }
     const roundTripMs = performance.now() - started;
-    // The runtime writes straight into RIE's stdout: what it wrote before answering precedes REPORT,
-    // except what Node still queued for a full pipe.
+    // The runtime appends straight to RIE's stdout: what it wrote before answering precedes REPORT.
     const isReport = (line: string) => line.startsWith(`REPORT RequestId: ${requestId}`);
-    for (const until = Date.now() + REPORT_BOUND_MS; !this.#output.slice(fromOutput).some(isReport); await sleep(10)) {
-      if (Date.now() > until || this.#exited) break;
+    for (const until = Date.now() + REPORT_BOUND_MS; ; await sleep(10)) {
+      this.#read();
+      if (this.#output.slice(fromOutput).some(isReport) || Date.now() > until || this.#exited) break;
     }
     const reportAt = this.#output.findIndex((line, index) => index >= fromOutput && isReport(line));
     const output = this.#output.slice(fromOutput, reportAt >= 0 ? reportAt + 1 : undefined);

@@ -95,9 +95,8 @@ export interface ConsumeRun {
 }
 
 /**
- * Every key the function in `lambda` logged as processed so far, with repeats, from its whole output.
- * An invocation's own output ends at RIE's REPORT line, and lines can come after it: when the pipe
- * is full, Node queues the runtime's writes and finishes them after the response, behind REPORT.
+ * Every key the function in `lambda` logged as processed so far, with repeats, from its whole output:
+ * an invocation's own output ends at RIE's REPORT line, and a drain that timed out logs on behind it.
  */
 export function processedKeys(lambda: RieEnvironment): string[] {
   return logLines(lambda.output()).flatMap((line) => (line.message === 'Message' ? [String(line.key)] : []));

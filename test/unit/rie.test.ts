@@ -1,7 +1,11 @@
 /** How the RIE harness reads RIE's answers, and what the bootstrap it installs starts. */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import { closeSync, mkdtempSync, openSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
-import { OutputLines, readAnswer } from '../../scripts/lambda/rie-answer.js';
+import { OutputFile, readAnswer } from '../../scripts/lambda/rie-answer.js';
 import { bootstrapScript } from '../../scripts/lambda/rie-install.js';
 
 describe("reading RIE's answer to an invocation", () => {
@@ -103,48 +107,46 @@ describe('the /var/runtime/bootstrap it installs', () => {
   });
 });
 
-describe("RIE's stdout, line by line", () => {
-  const info = JSON.stringify({
-    level: 'INFO',
-    message: 'Producer started successfully',
-    function_arn: 'arn:aws:lambda:x',
-  });
-  const warn = JSON.stringify({ level: 'WARN', message: 'Disconnected', client: 'producer' });
-  const metrics = JSON.stringify({ _aws: { Timestamp: 1 }, messages_produced: 3 });
-  const read = (lines: string[]) => {
-    const whole = new OutputLines();
-    return lines.flatMap((line) => whole.push(line));
-  };
+describe("RIE's stdout, read from the file it appends to", () => {
+  const file = () => join(mkdtempSync(join(tmpdir(), 'rie-output-')), 'stdout');
 
-  it('passes whole lines through as they are', () => {
-    expect(
-      read(['START RequestId: 1 Version: $LATEST', info, warn, metrics, 'plain text', 'END RequestId: 1']),
-    ).toEqual(['START RequestId: 1 Version: $LATEST', info, warn, metrics, 'plain text', 'END RequestId: 1']);
-  });
-
-  it("puts a record cut by the other stream's line together again", () => {
-    // What the rolling-restart test read once under load: stdout's INFO cut, stderr's WARN, the rest of the INFO.
-    const cut = info.indexOf('function_arn') + 4;
-    expect(read([info.slice(0, cut) + warn, info.slice(cut), metrics])).toEqual([warn, info, metrics]);
+  it('returns whole lines only, and a line written in pieces once its end is there', () => {
+    const path = file();
+    const append = openSync(path, 'a');
+    const output = new OutputFile(path);
+    writeSync(append, 'START RequestId: 1\n{"level":"INFO","message":"ca');
+    expect(output.read()).toEqual(['START RequestId: 1']);
+    // A character cut between two writes (é is two bytes) comes out whole.
+    writeSync(append, Buffer.from('fé"}\n{"level"').subarray(0, 3));
+    expect(output.read()).toEqual([]);
+    writeSync(append, Buffer.from('fé"}\n{"level"').subarray(3));
+    expect(output.read()).toEqual(['{"level":"INFO","message":"café"}']);
+    writeSync(append, ':"WARN"}');
+    closeSync(append);
+    expect(output.close()).toEqual(['{"level":"WARN"}']);
   });
 
-  it('puts a record together that ends a read line and goes on in the next', () => {
-    const cut = info.indexOf('function_arn') + 4;
-    expect(read([warn + info.slice(0, cut), info.slice(cut), metrics])).toEqual([warn, info, metrics]);
-  });
-
-  it('puts a record together around a line of plain text the other stream wrote into it', () => {
-    // The cut record, then stderr's plain line, then the record's end on the next line. (Text that
-    // lands inside a JSON string leaves a record that parses: that one cannot be told apart.)
-    const cut = info.indexOf('"function_arn":') + '"function_arn":'.length;
-    const plain = 'error: a plain line from the other stream';
-    expect(read([info.slice(0, cut) + plain, info.slice(cut), metrics])).toEqual([plain, info, metrics]);
-  });
-
-  it('drops a cut record that nothing continues, and keeps the lines around it', () => {
-    expect(read([`{"level":"INFO","message":"cut${warn}`, 'START RequestId: 2 Version: $LATEST'])).toEqual([
-      warn,
-      'START RequestId: 2 Version: $LATEST',
-    ]);
+  it('keeps every record of a process writing to stdout and stderr at once whole, read while it writes', async () => {
+    // Both streams appended to one file, as RIE hands the runtime its stdout for both.
+    const path = file();
+    const append = openSync(path, 'a');
+    const script = [
+      "const c = new (require('node:console').Console)({ stdout: process.stdout, stderr: process.stderr });",
+      "const pad = 'x'.repeat(300);",
+      'for (let i = 0; i < 50000; i++) i % 50 ? c.info(JSON.stringify({ i, pad })) : c.warn(JSON.stringify({ i, pad }));',
+    ].join('\n');
+    const writer = spawn(process.execPath, ['-e', script], { stdio: ['ignore', append, append] });
+    closeSync(append);
+    const output = new OutputFile(path);
+    const lines: string[] = [];
+    const exited = new Promise((resolve) => writer.once('exit', resolve));
+    for (let done = false; !done; ) {
+      done = await Promise.race([exited.then(() => true), sleep(5).then(() => false)]);
+      lines.push(...output.read());
+    }
+    lines.push(...output.close());
+    expect(lines).toHaveLength(50_000);
+    const numbers = lines.map((line) => (JSON.parse(line) as { i: number }).i);
+    expect(new Set(numbers).size).toBe(50_000);
   });
 });
