@@ -9,6 +9,7 @@
  * shape:       first message → {"type":"acknowledged"} (the parent times the cold start to it), then
  *              warm-up and timed 1-message sends, then untimed + timed batches, then `steadyWarmUp`
  *              more untimed 1-message sends and `warm` timed again (JIT-compiled code by then).
+ * cold:        first message → {"type":"acknowledged"}, and nothing more (more cold starts per run).
  * fit-produce: one 1-message send (connecting), then one of `fitMessages`, timed.
  * fit-drain:   reads `drainMessages` with a fresh group.
  * Every task ends with {"type":"result", …, "vmHwmBytes"}; a failure with {"type":"error"} and exit code 1.
@@ -69,6 +70,12 @@ async function shape(producer) {
   };
 }
 
+async function cold(producer) {
+  await invoke(producer, producer.prepare(1));
+  report({ type: 'acknowledged' });
+  return {};
+}
+
 async function fitProduce(producer) {
   const one = producer.prepare(1);
   const many = producer.prepare(options.fitMessages);
@@ -78,6 +85,7 @@ async function fitProduce(producer) {
 
 const tasks = {
   shape: async () => shape(await producers[client](options)),
+  cold: async () => cold(await producers[client](options)),
   'fit-produce': async () => fitProduce(await producers[client](options)),
   'fit-drain': () => drains[client](options, options.drainMessages),
 };

@@ -14,7 +14,7 @@ const CHILD = fileURLToPath(new URL('./shape-child.mjs', import.meta.url));
 /** What is kept of each output stream for a failure's note. */
 const TAIL_BYTES = 3072;
 
-export type ShapeTask = 'shape' | 'fit-produce' | 'fit-drain';
+export type ShapeTask = 'shape' | 'cold' | 'fit-produce' | 'fit-drain';
 
 /** What the child sends on fd 3 at the end of its task (shape-child.mjs). */
 export interface ChildResult {
@@ -31,7 +31,7 @@ export interface ChildResult {
 }
 
 export interface ChildOutcome {
-  /** spawn() to the child's "acknowledged" message (task shape), in ms. */
+  /** spawn() to the child's "acknowledged" message (tasks shape and cold), in ms. */
   coldMs?: number;
   result?: ChildResult;
   /** Why there is no result: how the child ended, its message, the tail of its stderr. */

@@ -24,6 +24,8 @@ export interface ShapeSamples {
   /** What the shape is, for the table's heading. */
   heading: string;
   outcomes: Record<ShapeClient, ChildOutcome[]>;
+  /** Children that only start cold and exit after their first acknowledgement (task cold), more cold starts per run. */
+  coldOnly: Record<ShapeClient, ChildOutcome[]>;
 }
 
 /** The memory fit at one memory size: one child per client and task. */
@@ -52,13 +54,18 @@ interface Figures {
   batchCpu: number;
 }
 
-/** Medians over the rounds that succeeded (NaN where none did). */
-function figures(outcomes: readonly ChildOutcome[]): Figures {
-  const results = outcomes.flatMap((o) => (o.result ? [{ ...o.result, coldMs: o.coldMs }] : []));
+/** The cold starts of every child that got a result: a shape's and its cold-only ones. */
+function coldStarts(outcomes: readonly ChildOutcome[]): number[] {
+  return outcomes.flatMap((o) => (o.result && o.coldMs !== undefined ? [o.coldMs] : []));
+}
+
+/** Medians over the rounds that succeeded (NaN where none did); cold over the cold-only children too. */
+function figures(outcomes: readonly ChildOutcome[], coldOnly: readonly ChildOutcome[] = []): Figures {
+  const results = outcomes.flatMap((o) => (o.result ? [o.result] : []));
   const pick = (value: (r: (typeof results)[number]) => number | undefined) =>
     median(results.map(value).filter((v): v is number => v !== undefined));
   return {
-    cold: pick((r) => r.coldMs),
+    cold: median([...coldStarts(outcomes), ...coldStarts(coldOnly)]),
     p50: pick((r) => (r.warmMs ? median(r.warmMs) : undefined)),
     p99: pick((r) => (r.warmMs ? quantile(r.warmMs, 0.99) : undefined)),
     steadyP50: pick((r) => (r.steadyMs?.length ? median(r.steadyMs) : undefined)),
@@ -74,6 +81,14 @@ function cell(outcomes: readonly ChildOutcome[], value: number): string {
   if (succeeded === 0) return 'failed';
   const figure = formatFigure(value);
   return succeeded < outcomes.length ? `${figure} (${succeeded}/${outcomes.length} rounds)` : figure;
+}
+
+/** The median cold start, with how many children it is over: "(k/n)" where some failed. */
+function coldCell(outcomes: readonly ChildOutcome[], value: number): string {
+  const succeeded = outcomes.filter((o) => o.result).length;
+  if (succeeded === 0) return 'failed';
+  const of = succeeded < outcomes.length ? `${succeeded}/${outcomes.length}` : String(succeeded);
+  return `${formatFigure(value)} (${of})`;
 }
 
 /** Peak memory in MB: the median of VmHWM; † when a killed child's cgroup peak stands in for it. */
@@ -101,7 +116,7 @@ function table(header: readonly string[], rows: readonly (readonly string[])[]):
 const SHAPE_HEADER = [
   'memory',
   'client',
-  'cold ms ↓',
+  'cold ms ↓ (children)',
   'warm p50 ms ↓',
   'warm p99 ms ↓',
   'later p50 ms ↓',
@@ -117,11 +132,11 @@ const SHAPE_HEADER = [
 export function renderShapeTable(shape: ShapeSamples): string {
   const rows = SHAPE_CLIENTS.map((client) => {
     const outcomes = shape.outcomes[client];
-    const f = figures(outcomes);
+    const f = figures(outcomes, shape.coldOnly[client]);
     return [
       shape.label,
       SHAPE_CLIENT_LABELS[client],
-      cell(outcomes, f.cold),
+      coldCell([...outcomes, ...shape.coldOnly[client]], f.cold),
       cell(outcomes, f.p50),
       cell(outcomes, f.p99),
       cell(outcomes, f.steadyP50),
@@ -153,12 +168,12 @@ export const PEERS = ['raw', 'kafkajs', 'platformatic'] as const satisfies reado
  */
 export function renderRatios(shapes: readonly ShapeSamples[]): string {
   const rows = shapes.flatMap((shape) => {
-    const own = figures(shape.outcomes['lambda-kafka']);
-    const linger = figures(shape.outcomes['lambda-kafka-linger']);
+    const own = figures(shape.outcomes['lambda-kafka'], shape.coldOnly['lambda-kafka']);
+    const linger = figures(shape.outcomes['lambda-kafka-linger'], shape.coldOnly['lambda-kafka-linger']);
     const ratios = (name: string, mine: Figures, pick: (f: Figures) => number) => [
       shape.label,
       name,
-      ...PEERS.map((peer) => formatRatio(pick(mine), pick(figures(shape.outcomes[peer])))),
+      ...PEERS.map((peer) => formatRatio(pick(mine), pick(figures(shape.outcomes[peer], shape.coldOnly[peer])))),
     ];
     return [
       ...RATIO_MEASURES.map((measure) => ratios(measure.name, own, measure.pick)),
@@ -222,6 +237,9 @@ export function failureNotes(shapes: readonly ShapeSamples[], fit: FitSamples | 
     for (const client of SHAPE_CLIENTS) {
       shape.outcomes[client].forEach((outcome, round) => {
         add(`${shape.label}, round ${round + 1}`, outcome);
+      });
+      shape.coldOnly[client].forEach((outcome, n) => {
+        add(`${shape.label}, cold start ${n + 1}`, outcome);
       });
     }
   }

@@ -38,6 +38,12 @@ const WARM = 200;
 /** Untimed 1-message sends after the batches, before the same sends are timed again (later p50). */
 const STEADY_WARM_UP = [2000, 300] as const;
 const BATCH_SIZE = 500;
+/**
+ * Children per round, per shape and client, that only start cold (full run, quick run): a cold start
+ * at 128 MB moved by half between runs of 3. Not @platformatic/kafka, whose cold start is 5–10× the others'.
+ */
+const COLD_ONLY_PER_ROUND = [2, 0] as const;
+const COLD_ONLY_CLIENTS = SHAPE_CLIENTS.filter((client) => client !== 'platformatic');
 /** Timed batch invocations per child (full run, quick run). */
 const BATCHES = [10, 4] as const;
 const FIT_MESSAGES = 5000;
@@ -56,7 +62,7 @@ interface Shape {
 /** A child's time limit: generous where CPU is scarce (a cold start took 16 s at 128 MB once). */
 function timeoutMs(shape: Shape, task: ShapeTask): number {
   const scarce = shape.group ? Math.min(1, 128 / shape.memoryMb) : 0;
-  return (60_000 + 120_000 * scarce) * (task === 'shape' ? 1 : 2);
+  return (60_000 + 120_000 * scarce) * (task === 'shape' || task === 'cold' ? 1 : 2);
 }
 
 /** The produce bundle of the deployment package, and a consume bundle beside it, in a copy of the package's tree. */
@@ -188,35 +194,43 @@ function progressLine(shape: Shape, client: ShapeClient, task: string, outcome: 
 
 async function measureShapes(ctx: BenchContext, staged: Staged, shapes: Shape[], topic: string) {
   const count = ctx.quick ? 1 : 3;
+  const coldOnly = COLD_ONLY_PER_ROUND[ctx.quick ? 1 : 0];
   const samples: ShapeSamples[] = shapes.map((shape) => ({
     label: shape.label,
     heading: heading(shape),
     outcomes: perClient(() => []),
+    coldOnly: perClient(() => []),
   }));
   const env = { KAFKA_BOOTSTRAP_SERVERS: ctx.bootstrap, KAFKA_TOPICS: topic, KAFKA_STARTUP_HEALTH_CHECK: 'true' };
+  const run = async (shape: Shape, client: ShapeClient, task: 'shape' | 'cold') => {
+    const outcome = await runChild({
+      client: client === 'lambda-kafka-linger' ? 'lambda-kafka' : client,
+      task,
+      options: {
+        ...baseOptions(ctx, staged, shape),
+        topic,
+        warmUp: WARM_UP,
+        warm: WARM,
+        steadyWarmUp: STEADY_WARM_UP[ctx.quick ? 1 : 0],
+        batchSize: BATCH_SIZE,
+        batches: BATCHES[ctx.quick ? 1 : 0],
+      },
+      env: childEnv(shape, client === 'lambda-kafka-linger' ? { ...env, ...LINGER } : env),
+      node: staged.node.bin,
+      ...(shape.group && { group: shape.group }),
+      timeoutMs: timeoutMs(shape, task),
+    });
+    ctx.progress(progressLine(shape, client, task, outcome));
+    return outcome;
+  };
   for (let round = 0; round < count; round++) {
     ctx.progress(`shapes: round ${round + 1}/${count}, ${shapes.map((s) => s.label).join(', ')}`);
     for (const [index, shape] of shapes.entries()) {
-      for (const client of SHAPE_CLIENTS) {
-        const outcome = await runChild({
-          client: client === 'lambda-kafka-linger' ? 'lambda-kafka' : client,
-          task: 'shape',
-          options: {
-            ...baseOptions(ctx, staged, shape),
-            topic,
-            warmUp: WARM_UP,
-            warm: WARM,
-            steadyWarmUp: STEADY_WARM_UP[ctx.quick ? 1 : 0],
-            batchSize: BATCH_SIZE,
-            batches: BATCHES[ctx.quick ? 1 : 0],
-          },
-          env: childEnv(shape, client === 'lambda-kafka-linger' ? { ...env, ...LINGER } : env),
-          node: staged.node.bin,
-          ...(shape.group && { group: shape.group }),
-          timeoutMs: timeoutMs(shape, 'shape'),
-        });
-        ctx.progress(progressLine(shape, client, 'shape', outcome));
-        samples[index]?.outcomes[client].push(outcome);
+      for (const client of SHAPE_CLIENTS) samples[index]?.outcomes[client].push(await run(shape, client, 'shape'));
+    }
+    for (let extra = 0; extra < coldOnly; extra++) {
+      for (const [index, shape] of shapes.entries()) {
+        for (const client of COLD_ONLY_CLIENTS) samples[index]?.coldOnly[client].push(await run(shape, client, 'cold'));
       }
     }
   }
@@ -282,7 +296,7 @@ function describeRun(ctx: BenchContext, staged: Staged, shapes: Shape[], fitRan:
   const batches = BATCHES[ctx.quick ? 1 : 0];
   return [
     `shapes: each client in a fresh Node process of its own (scripts/bench/shape-child.mjs) on Node v${staged.node.version} (the ${RUNTIME} build, ${staged.node.bin}).${settings.length > 0 ? ` cgroup v1 per memory size — ${settings.join('; ')}.` : ''}${where} "full": no cgroup, the machine's ${availableParallelism()} cores (the function's memory given as ${ONE_VCPU_MB} MB). ${ctx.quick ? 1 : 3} round(s), each running every shape and in it every client in turn (lambda-kafka, raw binding, KafkaJS, @platformatic/kafka); figures are medians over the rounds, "(k/n rounds)" where only k of n children succeeded. "lambda-kafka, KAFKA_PRODUCE_LINGER_MS=5": the same produce function with the setting docs/configuration.md gives functions that send batches (each send flushes what it queued): its 1-message figures show what a single message pays for it.`,
-    `cold ms: from spawn() (a /bin/sh that puts itself into the groups and execs node) to the child's message on fd 3 after its first message was acknowledged: Node's start, module loading, connecting; lambda-kafka's first invocation runs every staged check (KAFKA_STARTUP_HEALTH_CHECK=true, KAFKA_TOPICS set). warm: ${WARM_UP} warm-up, then ${WARM} sequential 1-message invocations (lambda-kafka) or sends (peers), each timed; p50 and p99 per child. CPU µs / 1-msg invocation: process.cpuUsage() (user + system, every thread of the process, librdkafka's included) over the ${WARM}, divided by ${WARM}. 500/inv: one untimed, then ${batches} invocations / sends of ${BATCH_SIZE} × 1 KB, msg/s over the ${batches} and CPU µs per message. later p50: after those, ${STEADY_WARM_UP[ctx.quick ? 1 : 0]} more untimed 1-message invocations / sends and ${WARM} timed again: a warm environment once V8 has optimised the hot code (a JavaScript client runs its first few hundred calls in the interpreter and baseline code; the raw binding has little JavaScript to compile).`,
+    `cold ms: from spawn() (a /bin/sh that puts itself into the groups and execs node) to the child's message on fd 3 after its first message was acknowledged: Node's start, module loading, connecting; lambda-kafka's first invocation runs every staged check (KAFKA_STARTUP_HEALTH_CHECK=true, KAFKA_TOPICS set). The median over each round's shape child and ${COLD_ONLY_PER_ROUND[ctx.quick ? 1 : 0]} more per round that exit after their first acknowledgement, interleaved the same way ("(children)" says how many); @platformatic/kafka's over its shape children only. warm: ${WARM_UP} warm-up, then ${WARM} sequential 1-message invocations (lambda-kafka) or sends (peers), each timed; p50 and p99 per child. CPU µs / 1-msg invocation: process.cpuUsage() (user + system, every thread of the process, librdkafka's included) over the ${WARM}, divided by ${WARM}. 500/inv: one untimed, then ${batches} invocations / sends of ${BATCH_SIZE} × 1 KB, msg/s over the ${batches} and CPU µs per message. later p50: after those, ${STEADY_WARM_UP[ctx.quick ? 1 : 0]} more untimed 1-message invocations / sends and ${WARM} timed again: a warm environment once V8 has optimised the hot code (a JavaScript client runs its first few hundred calls in the interpreter and baseline code; the raw binding has little JavaScript to compile).`,
     `lambda-kafka: its produce function as deployed, dist/produce/index.mjs of the deployment package (buildPackage('${RUNTIME}') at the start, copied to dist/bench-shapes/ with the package's binding), handler(event, context) with a fake Lambda context (a fresh awsRequestId per invocation, memoryLimitInMB), POWERTOOLS_LOG_LEVEL unset (INFO, as deployed): its logs and EMF documents go to stdout, a pipe the parent drains, as on Lambda; a result with sent ≠ n fails the child. raw binding: the same binding files, RdKafka.Producer with enable.idempotence, acks -1, linger.ms 0, dr_cb, setPollInBackground(true), one delivery-report listener. KafkaJS: idempotent, maxInFlightRequests 1, logLevel NOTHING, acks -1. @platformatic/kafka: Producer with idempotent: true, acks ProduceAcks.ALL, stringSerializers. KafkaJS and @platformatic/kafka send more than 1000 messages in slices of 1000: each makes one record batch per partition of a send, and 5000 × 1 KB in one passes the broker's 1 MB message.max.bytes.`,
     "peak RSS MB: the child's VmHWM (/proc/self/status) at its end; it counts pages of files too (node itself, shared libraries), which the memory cgroup charges to whoever loaded them first, so it can exceed the limit without an OOM kill. † where a killed child could not say: its memory cgroup's memory.max_usage_in_bytes instead (reset before each child; page cache charged to the group included). OOM kills: the child ended by a SIGKILL that was not the timeout's, or the group's memory.oom_control oom_kill grew. WARN/ERROR lines: per child (median), lines on stdout and stderr at WARN or above (Powertools' JSON \"level\", or a plain line saying warning or error) of all lines.",
     ...(fitRan

@@ -14,7 +14,7 @@ import {
   parseOomControl,
 } from '../../scripts/bench/lambda-shape.js';
 import { type ChildOutcome, isWarnOrError } from '../../scripts/bench/shape-run.js';
-import { renderShapeTable, type ShapeSamples } from '../../scripts/bench/shapes-report.js';
+import { renderRatios, renderShapeTable, type ShapeSamples } from '../../scripts/bench/shapes-report.js';
 
 describe("a Lambda function's CPU share", () => {
   it('is one full core of every 100 ms period at 1769 MB', () => {
@@ -126,6 +126,15 @@ describe("a shape's table", () => {
     warnErrorLines: 0,
   };
 
+  const startedCold = (coldMs: number): ChildOutcome => ({
+    coldMs,
+    result: { vmHwmBytes: 60 * 1024 * 1024 },
+    oomKilled: false,
+    lines: 3,
+    warnErrorLines: 0,
+  });
+  const none = { 'lambda-kafka': [], 'lambda-kafka-linger': [], raw: [], kafkajs: [], platformatic: [] };
+
   it('has medians of the rounds that succeeded, says how many did, and marks a cgroup peak', () => {
     const shape: ShapeSamples = {
       label: '128 MB',
@@ -137,16 +146,33 @@ describe("a shape's table", () => {
         kafkajs: [succeeded(100), succeeded(100), succeeded(100)],
         platformatic: [killed, killed, killed],
       },
+      coldOnly: none,
     };
 
     const rows = renderShapeTable(shape).split('\n').slice(2);
 
     expect(rows[0]).toBe(
-      '| 128 MB | lambda-kafka | 200 | 2.00 | 3.00 | 1.25 | 300 | 10.0k | 20.0 | 64.0 | 0 | 1 of 10 |',
+      '| 128 MB | lambda-kafka | 200 (3) | 2.00 | 3.00 | 1.25 | 300 | 10.0k | 20.0 | 64.0 | 0 | 1 of 10 |',
     );
-    expect(rows[2]).toMatch(/^\| 128 MB \| raw binding \| 200 \(2\/3 rounds\) \| .* \| 64\.0 † \| 1 of 3 \|/);
+    expect(rows[2]).toMatch(/^\| 128 MB \| raw binding \| 200 \(2\/3\) \| .* \| 64\.0 † \| 1 of 3 \|/);
     expect(rows[4]).toBe(
       '| 128 MB | @platformatic/kafka | failed | failed | failed | failed | failed | failed | failed | 128 † | 3 of 3 | 0 of 0 |',
     );
+  });
+
+  it("takes cold starts over the shape's children and the cold-only ones, failed ones counted apart", () => {
+    const shape: ShapeSamples = {
+      label: '128 MB',
+      heading: '128 MB',
+      outcomes: { ...none, 'lambda-kafka': [succeeded(100), succeeded(300), succeeded(200)], raw: [succeeded(100)] },
+      coldOnly: { ...none, 'lambda-kafka': [startedCold(400), startedCold(500)], raw: [startedCold(90), killed] },
+    };
+
+    const rows = renderShapeTable(shape).split('\n').slice(2);
+
+    // Cold: the median of 100, 300, 200, 400, 500; the warm figures are the shape children's alone.
+    expect(rows[0]).toMatch(/^\| 128 MB \| lambda-kafka \| 300 \(5\) \| 2\.00 \| 3\.00 \|/);
+    expect(rows[2]).toMatch(/^\| 128 MB \| raw binding \| 95\.0 \(2\/3\) \| 2\.00 \|/);
+    expect(renderRatios([shape])).toContain('| 128 MB | cold ms ↓ | 3.16× |');
   });
 });
