@@ -71,7 +71,7 @@ async function shape(producer) {
 }
 
 async function cold(producer) {
-  await invoke(producer, producer.prepare(1));
+  await producer.send(producer.prepare(1));
   report({ type: 'acknowledged' });
   return {};
 }
