@@ -64,11 +64,13 @@ describe('npm run bench', () => {
       ]) {
         const row = lines.find((line) => line.startsWith(`| ${shape} | ${client} |`));
         expect(row, `${shape} ${client}\n${run.stdout}`).toBeDefined();
-        // cold, warm p50, warm p99, CPU per invocation, 500/inv msg/s and CPU, peak RSS: all measured.
-        const figures = (row as string)
+        // cold (over how many children: one each in a quick run), warm p50, warm p99, later p50, CPU per
+        // invocation, 500/inv msg/s and CPU: all measured.
+        const [cold, ...figures] = (row as string)
           .split('|')
           .map((cell) => cell.trim())
           .slice(3, 10);
+        expect(cold, `${shape} ${client}: ${row}`).toMatch(/^\d[\d.]*k? \(1\)$/);
         for (const figure of figures) expect(figure, `${shape} ${client}: ${row}`).toMatch(/^\d[\d.]*k?$/);
       }
     }
