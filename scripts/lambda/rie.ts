@@ -39,6 +39,8 @@ export interface RieOptions {
   /** Every line the function and RIE print, as it arrives. */
   echo?: (line: string) => void;
   log?: (line: string) => void;
+  /** Where each of RIE's two loopback ports comes from. Default freePort(). */
+  port?: () => Promise<number>;
 }
 
 export interface RieInvokeResult<T = unknown> extends InvocationOutcome<T> {
@@ -58,6 +60,8 @@ export interface RieInvokeResult<T = unknown> extends InvocationOutcome<T> {
 }
 
 const START_BOUND_MS = 10_000;
+/** How many times start() picks two new ports when one was taken before RIE could listen on it. */
+const START_ATTEMPTS = 3;
 /** How long RIE may take after its answer to print the REPORT line. */
 const REPORT_BOUND_MS = 2_000;
 
@@ -167,10 +171,25 @@ export class RieEnvironment {
     }
   }
 
-  /** Installs RIE and the RIC into the root and starts RIE there, listening on a free loopback port. */
+  /**
+   * Installs RIE and the RIC into the root and starts RIE there, listening on a free loopback port.
+   * The two ports come from freePort() and RIE binds them a moment later; an outgoing connection of
+   * another process can be given one of them in between (both are in the ephemeral range), so a start
+   * that RIE refuses with EADDRINUSE is tried again on two new ports.
+   */
   static async start(options: RieOptions): Promise<RieEnvironment> {
     installRuntimeInterface(options.root, options.runtime, options.log);
-    const [port, runtimeApiPort] = [await freePort(), await freePort()];
+    for (let attempt = 1; ; attempt++) {
+      const started = await RieEnvironment.#launch(options);
+      if (started instanceof RieEnvironment) return started;
+      if (!started.portTaken || attempt === START_ATTEMPTS) throw started.error;
+      options.log?.(`aws-lambda-rie: a port was taken before it could listen (attempt ${attempt}); trying two others`);
+    }
+  }
+
+  static async #launch(options: RieOptions): Promise<RieEnvironment | { error: Error; portTaken: boolean }> {
+    const pick = options.port ?? freePort;
+    const [port, runtimeApiPort] = [await pick(), await pick()];
     const chroot = chrootCommand(options.root.dir);
     const args = [
       ...chroot.args,
@@ -200,16 +219,22 @@ export class RieEnvironment {
     } finally {
       closeSync(append);
     }
+    // 'close' comes after the last of RIE's stderr has been read, which 'exit' need not.
+    const closed = new Promise<void>((resolve) => child.once('close', () => resolve()));
     const environment = new RieEnvironment(child, port, output, options);
     await new Promise<void>((resolve, reject) => child.once('spawn', resolve).once('error', reject));
     for (const until = Date.now() + START_BOUND_MS; !(await accepts(port)); await sleep(50)) {
       if (environment.#exited || Date.now() > until) {
         await environment.shutdown();
-        environment.#read();
-        throw new Error(
-          `aws-lambda-rie did not start listening on 127.0.0.1:${port} in the root ${options.root.dir}:\n` +
-            environment.#log.concat(environment.#output).join('\n'),
-        );
+        await Promise.race([closed, sleep(1_000)]);
+        const log = environment.#log.concat(environment.#output);
+        return {
+          portTaken: log.some((line) => line.includes('address already in use')),
+          error: new Error(
+            `aws-lambda-rie did not start listening on 127.0.0.1:${port} in the root ${options.root.dir}:\n` +
+              log.join('\n'),
+          ),
+        };
       }
     }
     return environment;

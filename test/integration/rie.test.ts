@@ -6,6 +6,7 @@
  * is reported as timed out and the same environment serves the next invocation from a fresh runtime.
  */
 import { copyFileSync, cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -13,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listenerEnvironment, readConnection } from '../../scripts/kafka/connection.js';
 import { REPO_ROOT } from '../../scripts/kafka/layout.js';
 import { buildMinimalRoot, type MinimalRoot } from '../../scripts/lambda/minimal-root.js';
-import { RieEnvironment, type RieInvokeResult, type RieOptions } from '../../scripts/lambda/rie.js';
+import { freePort, RieEnvironment, type RieInvokeResult, type RieOptions } from '../../scripts/lambda/rie.js';
 import { ensureNodeRuntime, LAMBDA_RUNTIMES, type LambdaRuntime } from '../../scripts/lambda/runtimes.js';
 import type { DrainResult } from '../../src/consume/drain.js';
 import type { HealthStatus } from '../../src/init/health.js';
@@ -266,6 +267,36 @@ describe.each(RUNTIMES)('the %s package under RIE and the RIC, in a minimal root
     expect(after.value?.pid).not.toBe(before.value?.pid);
     expect(after.initDurationMs).toBeGreaterThan(0);
     expect(lambda.diagnostics().join('\n')).toMatch(/Reset initiated: Timeout/);
+  }, 60_000);
+
+  it('starts on two other ports when one it was given is taken before RIE can listen on it', async () => {
+    // Prepare: the runtime API's port (the second handed out) is already held, as when an outgoing
+    // connection is given it. (A listener held on the first would answer the start's own probe.)
+    const held = createServer();
+    await new Promise<void>((resolve) => held.listen(0, '127.0.0.1', resolve));
+    const taken = (held.address() as AddressInfo).port;
+    const handedOut: number[] = [];
+    const port = async () => {
+      const next = handedOut.length === 1 ? taken : await freePort();
+      handedOut.push(next);
+      return next;
+    };
+    const log: string[] = [];
+
+    try {
+      // Act
+      const lambda = await start({ handler: 'rie-test/sleeper.handler', port, log: (line) => log.push(line) });
+      const answer = await lambda.invoke<{ invocations: number }>({ sleepMs: 1 });
+
+      // Assess
+      expect(answer).toMatchObject({ ok: true, value: { invocations: 1 } });
+      expect(handedOut).toHaveLength(4);
+      expect(log.filter((line) => line.includes('a port was taken'))).toEqual([
+        expect.stringMatching(/a port was taken before it could listen \(attempt 1\)/),
+      ]);
+    } finally {
+      held.close();
+    }
   }, 60_000);
 
   it('keeps the runtime running between invocations (no freeze), one libuv pool thread held by the RIC waiting for the next', async () => {
