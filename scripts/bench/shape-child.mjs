@@ -9,7 +9,8 @@
  * shape:       first message → {"type":"acknowledged"} (the parent times the cold start to it), then
  *              warm-up and timed 1-message sends, then untimed + timed batches, then `steadyWarmUp`
  *              more untimed 1-message sends and `warm` timed again (JIT-compiled code by then).
- * cold:        first message → {"type":"acknowledged"}, and nothing more (more cold starts per run).
+ * cold:        first message → {"type":"acknowledged"}, then the warm-up and the timed 1-message sends of
+ *              shape and nothing more (more cold starts and warm p50s per run, at little cost).
  * fit-produce: one 1-message send (connecting), then one of `fitMessages`, timed.
  * fit-drain:   reads `drainMessages` with a fresh group.
  * Every task ends with {"type":"result", …, "vmHwmBytes"}; a failure with {"type":"error"} and exit code 1.
@@ -42,16 +43,21 @@ async function timed(body) {
   return performance.now() - started;
 }
 
+/** `warmUp` untimed 1-message sends, then `warm` timed: each one's ms, and the CPU per send over the timed ones. */
+async function warmSends(producer, one) {
+  for (let i = 0; i < options.warmUp; i++) await producer.send(one);
+  const warmMs = [];
+  const warmCpu = process.cpuUsage();
+  for (let i = 0; i < options.warm; i++) warmMs.push(await timed(() => producer.send(one)));
+  return { warmMs, warmCpuMicros: cpuMicrosSince(warmCpu) / options.warm };
+}
+
 async function shape(producer) {
   const one = producer.prepare(1);
   const batch = producer.prepare(options.batchSize);
   await producer.send(one);
   report({ type: 'acknowledged' });
-  for (let i = 0; i < options.warmUp; i++) await producer.send(one);
-  const warmMs = [];
-  const warmCpu = process.cpuUsage();
-  for (let i = 0; i < options.warm; i++) warmMs.push(await timed(() => producer.send(one)));
-  const warmCpuMicros = cpuMicrosSince(warmCpu) / options.warm;
+  const { warmMs, warmCpuMicros } = await warmSends(producer, one);
   await producer.send(batch);
   const batchCpu = process.cpuUsage();
   const batchMs = await timed(async () => {
@@ -71,9 +77,10 @@ async function shape(producer) {
 }
 
 async function cold(producer) {
-  await producer.send(producer.prepare(1));
+  const one = producer.prepare(1);
+  await producer.send(one);
   report({ type: 'acknowledged' });
-  return {};
+  return warmSends(producer, one);
 }
 
 async function fitProduce(producer) {

@@ -24,7 +24,10 @@ export interface ShapeSamples {
   /** What the shape is, for the table's heading. */
   heading: string;
   outcomes: Record<ShapeClient, ChildOutcome[]>;
-  /** Children that only start cold and exit after their first acknowledgement (task cold), more cold starts per run. */
+  /**
+   * Children that start cold and then time the same warm 1-message sends, and nothing more (task cold):
+   * more cold starts and warm p50s per run.
+   */
   coldOnly: Record<ShapeClient, ChildOutcome[]>;
 }
 
@@ -59,36 +62,37 @@ function coldStarts(outcomes: readonly ChildOutcome[]): number[] {
   return outcomes.flatMap((o) => (o.result && o.coldMs !== undefined ? [o.coldMs] : []));
 }
 
-/** Medians over the rounds that succeeded (NaN where none did); cold over the cold-only children too. */
+/**
+ * Medians over the children that succeeded (NaN where none did): cold start and the warm 1-message
+ * figures over the shape's children and the cold-only ones, the rest over the shape's.
+ */
 function figures(outcomes: readonly ChildOutcome[], coldOnly: readonly ChildOutcome[] = []): Figures {
   const results = outcomes.flatMap((o) => (o.result ? [o.result] : []));
-  const pick = (value: (r: (typeof results)[number]) => number | undefined) =>
-    median(results.map(value).filter((v): v is number => v !== undefined));
+  const warm = [...outcomes, ...coldOnly].flatMap((o) => (o.result?.warmMs?.length ? [o.result] : []));
+  const medianOf = (of: typeof results, value: (r: (typeof results)[number]) => number | undefined) =>
+    median(of.map(value).filter((v): v is number => v !== undefined));
+  const pick = (value: (r: (typeof results)[number]) => number | undefined) => medianOf(results, value);
   return {
     cold: median([...coldStarts(outcomes), ...coldStarts(coldOnly)]),
-    p50: pick((r) => (r.warmMs ? median(r.warmMs) : undefined)),
-    p99: pick((r) => (r.warmMs ? quantile(r.warmMs, 0.99) : undefined)),
+    p50: medianOf(warm, (r) => (r.warmMs ? median(r.warmMs) : undefined)),
+    p99: medianOf(warm, (r) => (r.warmMs ? quantile(r.warmMs, 0.99) : undefined)),
     steadyP50: pick((r) => (r.steadyMs?.length ? median(r.steadyMs) : undefined)),
-    cpuPerInvocation: pick((r) => r.warmCpuMicros),
+    cpuPerInvocation: medianOf(warm, (r) => r.warmCpuMicros),
     batchRate: pick((r) => r.batchMessagesPerSecond),
     batchCpu: pick((r) => r.batchCpuMicrosPerMessage),
   };
 }
 
-/** "failed" when no round succeeded; the figure, marked with how many did when some failed. */
-function cell(outcomes: readonly ChildOutcome[], value: number): string {
+/**
+ * "failed" when no child succeeded; else the figure, with how many children it is over: always
+ * (`counted`, "(k)"), or only where some failed ("(k/n children)").
+ */
+function cell(outcomes: readonly ChildOutcome[], value: number, counted = false): string {
   const succeeded = outcomes.filter((o) => o.result).length;
   if (succeeded === 0) return 'failed';
   const figure = formatFigure(value);
-  return succeeded < outcomes.length ? `${figure} (${succeeded}/${outcomes.length} rounds)` : figure;
-}
-
-/** The median cold start, with how many children it is over: "(k/n)" where some failed. */
-function coldCell(outcomes: readonly ChildOutcome[], value: number): string {
-  const succeeded = outcomes.filter((o) => o.result).length;
-  if (succeeded === 0) return 'failed';
-  const of = succeeded < outcomes.length ? `${succeeded}/${outcomes.length}` : String(succeeded);
-  return `${formatFigure(value)} (${of})`;
+  if (counted) return `${figure} (${succeeded < outcomes.length ? `${succeeded}/${outcomes.length}` : succeeded})`;
+  return succeeded < outcomes.length ? `${figure} (${succeeded}/${outcomes.length} children)` : figure;
 }
 
 /** Peak memory in MB: the median of VmHWM; † when a killed child's cgroup peak stands in for it. */
@@ -133,14 +137,16 @@ export function renderShapeTable(shape: ShapeSamples): string {
   const rows = SHAPE_CLIENTS.map((client) => {
     const outcomes = shape.outcomes[client];
     const f = figures(outcomes, shape.coldOnly[client]);
+    // Cold start and the warm 1-message figures are over every child, cold-only ones included.
+    const all = [...outcomes, ...shape.coldOnly[client]];
     return [
       shape.label,
       SHAPE_CLIENT_LABELS[client],
-      coldCell([...outcomes, ...shape.coldOnly[client]], f.cold),
-      cell(outcomes, f.p50),
-      cell(outcomes, f.p99),
+      cell(all, f.cold, true),
+      cell(all, f.p50),
+      cell(all, f.p99),
       cell(outcomes, f.steadyP50),
-      cell(outcomes, f.cpuPerInvocation),
+      cell(all, f.cpuPerInvocation),
       cell(outcomes, f.batchRate),
       cell(outcomes, f.batchCpu),
       peakCell(outcomes),

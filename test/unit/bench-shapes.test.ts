@@ -126,9 +126,9 @@ describe("a shape's table", () => {
     warnErrorLines: 0,
   };
 
-  const startedCold = (coldMs: number): ChildOutcome => ({
+  const startedCold = (coldMs: number, warmMs = [4, 5, 6]): ChildOutcome => ({
     coldMs,
-    result: { vmHwmBytes: 60 * 1024 * 1024 },
+    result: { warmMs, warmCpuMicros: 100 * (warmMs[1] ?? 0), vmHwmBytes: 60 * 1024 * 1024 },
     oomKilled: false,
     lines: 3,
     warnErrorLines: 0,
@@ -160,19 +160,29 @@ describe("a shape's table", () => {
     );
   });
 
-  it("takes cold starts over the shape's children and the cold-only ones, failed ones counted apart", () => {
+  it("takes cold starts and warm 1-message figures over the shape's children and the cold-only ones, failed ones counted apart", () => {
     const shape: ShapeSamples = {
       label: '128 MB',
       heading: '128 MB',
       outcomes: { ...none, 'lambda-kafka': [succeeded(100), succeeded(300), succeeded(200)], raw: [succeeded(100)] },
-      coldOnly: { ...none, 'lambda-kafka': [startedCold(400), startedCold(500)], raw: [startedCold(90), killed] },
+      coldOnly: {
+        ...none,
+        'lambda-kafka': [startedCold(400, [4, 5, 6]), startedCold(500, [7, 8, 9])],
+        raw: [startedCold(90), killed],
+      },
     };
 
     const rows = renderShapeTable(shape).split('\n').slice(2);
 
-    // Cold: the median of 100, 300, 200, 400, 500; the warm figures are the shape children's alone.
-    expect(rows[0]).toMatch(/^\| 128 MB \| lambda-kafka \| 300 \(5\) \| 2\.00 \| 3\.00 \|/);
-    expect(rows[2]).toMatch(/^\| 128 MB \| raw binding \| 95\.0 \(2\/3\) \| 2\.00 \|/);
+    // Cold: the median of 100, 300, 200, 400, 500. Warm p50: of the children's p50s 2, 2, 2, 5, 8; p99:
+    // of 3, 3, 3, 6, 9; CPU: of 300, 300, 300, 500, 800. Later p50 and the batches: the shape children's.
+    expect(rows[0]).toBe(
+      '| 128 MB | lambda-kafka | 300 (5) | 2.00 | 3.00 | 1.25 | 300 | 10.0k | 20.0 | 64.0 | 0 | 1 of 10 |',
+    );
+    // raw: one shape child (p50 2) and one cold-only (p50 5) succeeded, one was killed.
+    expect(rows[2]).toMatch(
+      /^\| 128 MB \| raw binding \| 95\.0 \(2\/3\) \| 3\.50 \(2\/3 children\) \| 4\.50 \(2\/3 children\) \| 1\.25 \|/,
+    );
     expect(renderRatios([shape])).toContain('| 128 MB | cold ms ↓ | 3.16× |');
   });
 });
