@@ -9,7 +9,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readConnection } from '../../scripts/kafka/connection.js';
@@ -69,6 +69,7 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(async () => {
   await aws?.stop();
+  rmSync(dirname(ARM64_TEMPLATE), { recursive: true, force: true });
 });
 
 const ofType = (type: string) => Object.entries(resources).filter(([, r]) => r.Type === type);
@@ -198,9 +199,11 @@ describe('the CloudFormation template from `npm run package`', () => {
     const clean = lint(TEMPLATE);
     expect(clean.status, `${clean.stdout}${clean.stderr}`).toBe(0);
 
-    const old = join(mkdtempSync(join(tmpdir(), 'lambda-kafka-cfn-')), 'template.json');
+    const scratch = mkdtempSync(join(tmpdir(), 'lambda-kafka-cfn-'));
+    const old = join(scratch, 'template.json');
     writeFileSync(old, readFileSync(TEMPLATE, 'utf8').replaceAll('"nodejs22.x"', '"nodejs20.x"'));
     const deprecated = lint(old);
+    rmSync(scratch, { recursive: true, force: true });
     expect(deprecated.status).not.toBe(0);
     expect(deprecated.stdout).toMatch(/W2531 .*nodejs20\.x/);
   });
