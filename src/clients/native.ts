@@ -5,7 +5,9 @@
  * running after its invocation answered can make the next one time out. Hence the rule this module
  * enforces: every native call gets a timeout no longer than its caller can wait, nobody abandons one
  * (a caller that stops waiting early still holds the promise until the callback), and an invocation
- * answers only once no call it started is still running (`settled`).
+ * answers only once no call it started is still running (`settled`). The one exception is a call of
+ * a millisecond or two (`brief`): it gives its thread back by itself before the runtime client can
+ * want it, and frozen midway it returns at the thaw, its timeout long past.
  */
 import { AttemptTimeoutError } from '../errors/errors.js';
 import type { Log } from '../observability/log.js';
@@ -19,6 +21,8 @@ interface InFlight {
 
 /** How long past its own timeout a call may run before it is reported as not honouring it. */
 const OVERRUN_REPORT_MS = 2000;
+/** The longest timeout of a call an invocation need not wait for (`run`'s `brief`). */
+export const BRIEF_CALL_MS = 2;
 
 export class NativeCalls {
   readonly #inFlight = new Set<InFlight>();
@@ -31,9 +35,19 @@ export class NativeCalls {
   /**
    * Runs `start` with `timeoutMs` (which the binding passes to librdkafka) and resolves or rejects
    * with its callback. The returned promise always waits for the callback: a call cannot be abandoned.
+   * A `brief` call (a timeout of at most BRIEF_CALL_MS) is not one an invocation waits for: idle() and
+   * settled() leave it out.
    */
-  run<T>(what: string, timeoutMs: number, start: (timeoutMs: number, done: (err: unknown, value?: T) => void) => void) {
+  run<T>(
+    what: string,
+    timeoutMs: number,
+    start: (timeoutMs: number, done: (err: unknown, value?: T) => void) => void,
+    { brief = false }: { brief?: boolean } = {},
+  ) {
     const timeout = Math.max(1, Math.floor(timeoutMs));
+    if (brief && timeout > BRIEF_CALL_MS) {
+      throw new RangeError(`${what}: a brief native call may take at most ${BRIEF_CALL_MS} ms, not ${timeout}`);
+    }
     const call: InFlight = { what, started: Date.now(), timeoutMs: timeout, done: Promise.resolve() };
     let overrun: NodeJS.Timeout | undefined;
     const promise = new Promise<T>((resolve, reject) => {
@@ -51,6 +65,10 @@ export class NativeCalls {
       () => {},
       () => {},
     );
+    if (brief) {
+      void call.done.finally(() => clearTimeout(overrun));
+      return promise;
+    }
     this.#inFlight.add(call);
     void call.done.finally(() => {
       clearTimeout(overrun);
