@@ -11,9 +11,9 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { closeSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
-import { connect, createServer } from 'node:net';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -77,15 +77,37 @@ export function freePort(): Promise<number> {
   });
 }
 
-function accepts(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect(port, '127.0.0.1');
-    socket.once('connect', () => {
-      socket.end();
-      resolve(true);
+/**
+ * Whether process `pid` itself holds a socket listening on `port` (/proc/net/tcp and the process's
+ * fds): not merely whether something accepts there, which another process's listener would.
+ */
+function listensOn(pid: number, port: number): boolean {
+  const hex = `:${port.toString(16).toUpperCase().padStart(4, '0')}`;
+  const inodes = new Set<string>();
+  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    let text = '';
+    try {
+      text = readFileSync(table, 'utf8');
+    } catch {
+      continue;
+    }
+    for (const line of text.split('\n').slice(1)) {
+      const [, local, , state, , , , , , inode] = line.trim().split(/\s+/);
+      if (local?.endsWith(hex) && state === '0A' && inode) inodes.add(inode);
+    }
+  }
+  if (inodes.size === 0) return false;
+  try {
+    return readdirSync(`/proc/${pid}/fd`).some((fd) => {
+      try {
+        return inodes.has(/^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`))?.[1] ?? '');
+      } catch {
+        return false;
+      }
     });
-    socket.once('error', () => resolve(false));
-  });
+  } catch {
+    return false;
+  }
 }
 
 /** Every process below `pid`, read from /proc: the runtime is in a process group of its own. */
@@ -223,7 +245,10 @@ export class RieEnvironment {
     const closed = new Promise<void>((resolve) => child.once('close', () => resolve()));
     const environment = new RieEnvironment(child, port, output, options);
     await new Promise<void>((resolve, reject) => child.once('spawn', resolve).once('error', reject));
-    for (const until = Date.now() + START_BOUND_MS; !(await accepts(port)); await sleep(50)) {
+    // Both ports, each by RIE's own socket: RIE binds them in two goroutines, and fails on the runtime
+    // API's (a panic) as readily after its invocation port accepts as before.
+    const listening = () => listensOn(child.pid as number, port) && listensOn(child.pid as number, runtimeApiPort);
+    for (const until = Date.now() + START_BOUND_MS; !listening(); await sleep(50)) {
       if (environment.#exited || Date.now() > until) {
         await environment.shutdown();
         await Promise.race([closed, sleep(1_000)]);
