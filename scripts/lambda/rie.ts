@@ -78,12 +78,12 @@ export function freePort(): Promise<number> {
 }
 
 /**
- * Whether process `pid` itself holds a socket listening on `port` (/proc/net/tcp and the process's
- * fds): not merely whether something accepts there, which another process's listener would.
+ * Whether process `pid` itself holds a socket listening on each of `ports` (/proc/net/tcp and the
+ * process's fds): not merely whether something accepts there, which another process's listener would.
  */
-function listensOn(pid: number, port: number): boolean {
-  const hex = `:${port.toString(16).toUpperCase().padStart(4, '0')}`;
-  const inodes = new Set<string>();
+function listensOn(pid: number, ports: readonly number[]): boolean {
+  const wanted = new Map(ports.map((port) => [port.toString(16).toUpperCase().padStart(4, '0'), port]));
+  const portOfInode = new Map<string, number>();
   for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
     let text = '';
     try {
@@ -93,21 +93,25 @@ function listensOn(pid: number, port: number): boolean {
     }
     for (const line of text.split('\n').slice(1)) {
       const [, local, , state, , , , , , inode] = line.trim().split(/\s+/);
-      if (local?.endsWith(hex) && state === '0A' && inode) inodes.add(inode);
+      const port = wanted.get(local?.split(':').at(-1) ?? '');
+      if (port !== undefined && state === '0A' && inode) portOfInode.set(inode, port);
     }
   }
-  if (inodes.size === 0) return false;
+  const held = new Set<number>();
   try {
-    return readdirSync(`/proc/${pid}/fd`).some((fd) => {
+    for (const fd of readdirSync(`/proc/${pid}/fd`)) {
       try {
-        return inodes.has(/^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`))?.[1] ?? '');
+        const inode = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`))?.[1];
+        const port = inode === undefined ? undefined : portOfInode.get(inode);
+        if (port !== undefined) held.add(port);
       } catch {
-        return false;
+        // The fd was closed while we looked.
       }
-    });
+    }
   } catch {
     return false;
   }
+  return ports.every((port) => held.has(port));
 }
 
 /** Every process below `pid`, read from /proc: the runtime is in a process group of its own. */
@@ -247,8 +251,11 @@ export class RieEnvironment {
     await new Promise<void>((resolve, reject) => child.once('spawn', resolve).once('error', reject));
     // Both ports, each by RIE's own socket: RIE binds them in two goroutines, and fails on the runtime
     // API's (a panic) as readily after its invocation port accepts as before.
-    const listening = () => listensOn(child.pid as number, port) && listensOn(child.pid as number, runtimeApiPort);
-    for (const until = Date.now() + START_BOUND_MS; !listening(); await sleep(50)) {
+    for (
+      const until = Date.now() + START_BOUND_MS;
+      !listensOn(child.pid as number, [port, runtimeApiPort]);
+      await sleep(50)
+    ) {
       if (environment.#exited || Date.now() > until) {
         await environment.shutdown();
         await Promise.race([closed, sleep(1_000)]);
