@@ -277,28 +277,29 @@ export class ManagedProducer {
    * queue is full (queue.buffering.max.kbytes, sized by memory.ts), queueing waits for reports to
    * make room and goes on; what could not be queued before the watch gave up was never sent.
    */
-  async send(records: readonly ProducerRecord[], deadline: Deadline, options: SendOptions = {}): Promise<SendOutcome> {
+  send(records: readonly ProducerRecord[], deadline: Deadline, options: SendOptions = {}): Promise<SendOutcome> {
     // While tracing (src/observability/tracing.ts): a PRODUCER span, and its context in copies of the records.
     const trace = startSend(this.#config, records);
     if (!trace) return this.#send(records, deadline, options);
-    try {
-      const outcome = await this.#send(trace.messages, deadline, options);
-      trace.end(outcome.results);
-      return outcome;
-    } catch (error) {
-      trace.fail(error);
-      throw error;
-    }
+    return this.#send(trace.messages, deadline, options).then(
+      (outcome) => {
+        trace.end(outcome.results);
+        return outcome;
+      },
+      (error: unknown) => {
+        trace.fail(error);
+        throw error;
+      },
+    );
   }
 
   async #send(records: readonly ProducerRecord[], deadline: Deadline, options: SendOptions): Promise<SendOutcome> {
     const started = Date.now();
-    const watch = new DeliveryWatch(
-      this.recorder,
-      (topic, timeoutMs) => this.metadata(`why ${topic} is not acknowledged`, timeoutMs, { topic, allTopics: false }),
-      { ...options, hasSent: this.#delivered },
-      this.#ticker,
-    );
+    // Made once the messages are queued: the reports cannot come before this call returns (the
+    // background poller hands them to the event loop), and what is done after produce() is done
+    // while the request travels, not before it leaves.
+    let watch: DeliveryWatch | undefined;
+    const hasSent = this.#delivered;
     const results: (SendResult | undefined)[] = new Array(records.length);
     let waiting = 0;
     /** The next record to queue: all are queued (or failed) once it reaches records.length. */
@@ -322,7 +323,7 @@ export class ManagedProducer {
           if (classification.kind === 'fatal') producerBroken = true;
           // A delivery timeout: what the watch knows of why (brokers down, no producer id, too few
           // in-sync replicas) is the cause; the report can come before the watch's own deadline.
-          const known = classification.code === -192 ? watch.cause('deadline') : undefined;
+          const known = classification.code === -192 ? watch?.cause('deadline') : undefined;
           results[index] = known
             ? {
                 ...(failure(topic, known.classification, 'not delivered in time: ') as Failed),
@@ -379,6 +380,13 @@ export class ManagedProducer {
       let queued = queueRest();
       let ended: 'delivered' | GiveUp | undefined;
       if (waiting > 0) {
+        watch = new DeliveryWatch(
+          this.recorder,
+          (topic, timeoutMs) =>
+            this.metadata(`why ${topic} is not acknowledged`, timeoutMs, { topic, allTopics: false }),
+          { ...options, hasSent },
+          this.#ticker,
+        );
         watch.start(deadline, pendingTopics, finish);
         // With a linger, what is queued goes out now rather than after it, and again after each wait for room.
         if (this.#lingerMs > 0) this.#sendQueuedNow(() => waiting > 0);
@@ -396,7 +404,7 @@ export class ManagedProducer {
           const topic = (records[next] as ProducerRecord).topic;
           results[next] = failure(topic, namedCause('QUEUE_FULL', QUEUE_STAYED_FULL), 'not sent: ');
         }
-        failPending(results, records, ended, watch);
+        failPending(results, records, ended, watch as DeliveryWatch);
       }
     } finally {
       this.#batches.delete(batch);

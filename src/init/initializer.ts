@@ -154,6 +154,8 @@ export class KafkaInitializer {
   /** Likewise a producer from a failed attempt, still connecting. */
   #connecting: ManagedProducer | undefined;
   #invocations = 0;
+  /** Powertools keeps log keys per invocation (Lambda Managed Instances): read once, not on every invocation. */
+  readonly #keysPerInvocation = process.env.AWS_LAMBDA_MAX_CONCURRENCY !== undefined;
   #lastEnd: number | undefined;
   /** When the current invocation began, and the pause before it. */
   #thaw = { at: 0, pauseMs: 0 };
@@ -242,7 +244,7 @@ export class KafkaInitializer {
     this.logger.addContext(context as unknown as Context);
     // The key stays until changed: set in the first two invocations only (5 µs a call), except
     // where Powertools keeps keys per invocation (Lambda Managed Instances set AWS_LAMBDA_MAX_CONCURRENCY).
-    if (this.#invocations <= 2 || process.env.AWS_LAMBDA_MAX_CONCURRENCY !== undefined) {
+    if (this.#invocations <= 2 || this.#keysPerInvocation) {
       this.logger.appendKeys({ cold_start: coldStart });
     }
     this.#recorders.setActive(true);
@@ -337,12 +339,23 @@ export class KafkaInitializer {
    */
   producer(invocation: Invocation): Promise<ManagedProducer> {
     // A warm invocation's usual case, without the initialisation's promise chain.
-    const ready = this.#stages.producer.current();
-    if (ready !== undefined && invocation.pauseMs === undefined && !invocation.tokenDue) return Promise.resolve(ready);
+    const ready = this.readyProducer(invocation);
+    if (ready !== undefined) return Promise.resolve(ready);
     return this.#initialise('producer', invocation, this.#stages.producer, async (ctx) => {
       const clients = await this.#common(ctx, true);
       return this.#stages.producer.get(() => runProducer(ctx, clients));
     });
+  }
+
+  /**
+   * The producer when this invocation can use it as it is: built by an earlier one, and nothing
+   * since (a freeze longer than connections survive, an MSK IAM token due) asks for a check first.
+   * Otherwise undefined, and producer() does what is needed. For a send that should not wait a
+   * turn of the event loop's promises when the producer is ready (the produce function's).
+   */
+  readyProducer(invocation: Invocation): ManagedProducer | undefined {
+    if (invocation.pauseMs !== undefined || invocation.tokenDue) return undefined;
+    return this.#stages.producer.current();
   }
 
   /**

@@ -4,7 +4,7 @@
  * acknowledged or has failed, before the deadline.
  */
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import type { SendOptions, SendResult } from '../clients/producer.js';
+import type { ManagedProducer, SendOptions, SendResult } from '../clients/producer.js';
 import { rejectsCredentials } from '../config/references.js';
 import { classifyKafkaError } from '../errors/classify.js';
 import { causeLine } from '../errors/errors.js';
@@ -120,13 +120,25 @@ export async function deliver(
 }
 
 /** Sends `messages`; a fatal error or rotated credentials get one more try within the deadline. */
-async function send(
+function send(
   kafka: KafkaInitializer,
   invocation: Invocation,
   messages: OutgoingMessage[],
   progress: Progress,
 ): Promise<SendResult[]> {
-  const producer = await kafka.producer(invocation);
+  // A warm invocation hands its messages over at once, not a promise turn later.
+  const ready = kafka.readyProducer(invocation);
+  if (ready !== undefined) return sendWith(kafka, invocation, ready, messages, progress);
+  return kafka.producer(invocation).then((producer) => sendWith(kafka, invocation, producer, messages, progress));
+}
+
+async function sendWith(
+  kafka: KafkaInitializer,
+  invocation: Invocation,
+  producer: ManagedProducer,
+  messages: OutgoingMessage[],
+  progress: Progress,
+): Promise<SendResult[]> {
   progress.handedOver = true;
   const outcome = await producer.send(messages, invocation.deadline, sendOptions(kafka));
   let sent = outcome.results;
@@ -291,14 +303,19 @@ async function fromSqs(kafka: KafkaInitializer, event: SQSEvent, invocation: Inv
  * than 10 000) throws a TypeError, and a failed initialisation rejects. An SQS batch gets the records
  * to retry (`batchItemFailures`); an HTTP request gets its HTTP answer (200, 400, 413, 502 or 503).
  */
-export async function produce(
+export function produce(
   kafka: KafkaInitializer,
   event: ProduceEvent,
   invocation: Invocation,
 ): Promise<DirectResult | SQSBatchResponse | APIGatewayProxyStructuredResultV2> {
-  if (isSqs(event)) return fromSqs(kafka, event, invocation);
-  if (isHttp(event)) return fromHttp(kafka, event, invocation);
-  const parsed = parseMessageList(event, rules(kafka));
-  if (typeof parsed === 'string') throw new TypeError(`Invalid produce request: ${parsed}`);
-  return deliver(kafka, invocation, parsed);
+  // Not an async function: the caller awaits deliver()'s own promise, not one more wrapped around it.
+  try {
+    if (isSqs(event)) return fromSqs(kafka, event, invocation);
+    if (isHttp(event)) return fromHttp(kafka, event, invocation);
+    const parsed = parseMessageList(event, rules(kafka));
+    if (typeof parsed === 'string') throw new TypeError(`Invalid produce request: ${parsed}`);
+    return deliver(kafka, invocation, parsed);
+  } catch (error) {
+    return Promise.reject(error);
+  }
 }
