@@ -16,7 +16,7 @@
  * Every task ends with {"type":"result", …, "vmHwmBytes"}; a failure with {"type":"error"} and exit code 1.
  */
 import { readFileSync, writeSync } from 'node:fs';
-import { drains, producers } from './shape-clients.mjs';
+import { drains, lambdaContext, producers } from './shape-clients.mjs';
 
 const [client, task, json] = process.argv.slice(2);
 const options = JSON.parse(json ?? '{}');
@@ -43,30 +43,42 @@ async function timed(body) {
   return performance.now() - started;
 }
 
+/** One invocation: its Lambda context built first, as the runtime does before it calls the handler. */
+function send(producer, prepared) {
+  return producer.send(prepared, lambdaContext(options));
+}
+
+/** One invocation, timed from the handler's call to its answer (the context is built before the clock starts). */
+async function timedSend(producer, prepared) {
+  const context = lambdaContext(options);
+  return timed(() => producer.send(prepared, context));
+}
+
 /** `warmUp` untimed 1-message sends, then `warm` timed: each one's ms, and the CPU per send over the timed ones. */
 async function warmSends(producer, one) {
-  for (let i = 0; i < options.warmUp; i++) await producer.send(one);
+  for (let i = 0; i < options.warmUp; i++) await send(producer, one);
   const warmMs = [];
   const warmCpu = process.cpuUsage();
-  for (let i = 0; i < options.warm; i++) warmMs.push(await timed(() => producer.send(one)));
+  for (let i = 0; i < options.warm; i++) warmMs.push(await timedSend(producer, one));
   return { warmMs, warmCpuMicros: cpuMicrosSince(warmCpu) / options.warm };
 }
 
 async function shape(producer) {
   const one = producer.prepare(1);
   const batch = producer.prepare(options.batchSize);
-  await producer.send(one);
+  await send(producer, one);
   report({ type: 'acknowledged' });
   const { warmMs, warmCpuMicros } = await warmSends(producer, one);
-  await producer.send(batch);
+  await send(producer, batch);
+  const contexts = Array.from({ length: options.batches }, () => lambdaContext(options));
   const batchCpu = process.cpuUsage();
   const batchMs = await timed(async () => {
-    for (let i = 0; i < options.batches; i++) await producer.send(batch);
+    for (const context of contexts) await producer.send(batch, context);
   });
   const messages = options.batches * options.batchSize;
-  for (let i = 0; i < options.steadyWarmUp; i++) await producer.send(one);
+  for (let i = 0; i < options.steadyWarmUp; i++) await send(producer, one);
   const steadyMs = [];
-  for (let i = 0; i < options.warm; i++) steadyMs.push(await timed(() => producer.send(one)));
+  for (let i = 0; i < options.warm; i++) steadyMs.push(await timedSend(producer, one));
   return {
     warmMs,
     steadyMs,
@@ -78,7 +90,7 @@ async function shape(producer) {
 
 async function cold(producer) {
   const one = producer.prepare(1);
-  await producer.send(one);
+  await send(producer, one);
   report({ type: 'acknowledged' });
   return warmSends(producer, one);
 }
@@ -86,8 +98,8 @@ async function cold(producer) {
 async function fitProduce(producer) {
   const one = producer.prepare(1);
   const many = producer.prepare(options.fitMessages);
-  await producer.send(one);
-  return { wallMs: await timed(() => producer.send(many)) };
+  await send(producer, one);
+  return { wallMs: await timedSend(producer, many) };
 }
 
 const tasks = {

@@ -8,7 +8,8 @@
  * - platformatic: @platformatic/kafka's Producer (idempotent, acks all) and Consumer stream.
  *
  * A producer has prepare(n) (the n messages in the client's own form, built before any clock
- * starts) and send(prepared), which resolves once all n are acknowledged or throws.
+ * starts) and send(prepared, context), which resolves once all n are acknowledged or throws; context
+ * is the invocation's Lambda context (lambdaContext()).
  * A drain reads `total` messages with a fresh group from the earliest offset and says when the
  * first and the last arrived.
  */
@@ -28,8 +29,12 @@ function binding(options) {
   return createRequire(join(options.packageDir, 'package.json'))('@confluentinc/kafka-javascript');
 }
 
-/** The Lambda context the runtime would pass: a deadline, a fresh request id, the function's memory. */
-function lambdaContext(options) {
+/**
+ * The Lambda context the runtime passes: a deadline, a fresh request id, the function's memory. The
+ * runtime builds it before it calls any function's handler, so the child builds one per send for
+ * every client, before its clock starts (only lambda-kafka's handler reads it).
+ */
+export function lambdaContext(options) {
   const deadline = Date.now() + INVOCATION_TIMEOUT_MS;
   return {
     getRemainingTimeInMillis: () => deadline - Date.now(),
@@ -54,8 +59,8 @@ export const producers = {
     const { handler } = await import(options.produceBundle);
     return {
       prepare: (n) => ({ messages: values(n, options.value).map((value) => ({ value })) }),
-      async send(event) {
-        const result = await handler(event, lambdaContext(options));
+      async send(event, context) {
+        const result = await handler(event, context);
         if (result.sent !== event.messages.length) {
           const failed = result.results?.find((r) => !r.ok);
           throw new Error(`lambda-kafka sent ${result.sent} of ${event.messages.length}: ${JSON.stringify(failed)}`);
