@@ -52,8 +52,8 @@ function describeIssues(issues: readonly v.BaseIssue<unknown>[]): string {
     .join('; ');
 }
 
-/** A message's own fields, as the schema knows them. */
-const FIELDS = new Set(['topic', 'key', 'value', 'headers']);
+/** The fields a message checked without the schema may have (one with headers goes to the schema). */
+const PLAIN_FIELDS = new Set(['topic', 'key', 'value']);
 /** The header map of a message that has none: one object for all of them, never changed. */
 const NO_HEADERS: Record<string, string> = Object.freeze({}) as Record<string, string>;
 
@@ -76,7 +76,7 @@ function plainMessage(input: unknown, rules: MessageRules): Parsed | undefined {
   if (typeof value !== 'string') return undefined;
   if (key !== undefined && key !== null && typeof key !== 'string') return undefined;
   if (topic !== undefined && (typeof topic !== 'string' || !TOPIC.test(topic))) return undefined;
-  for (const name in input) if (name === 'headers' || !FIELDS.has(name)) return undefined;
+  for (const name in input) if (!PLAIN_FIELDS.has(name)) return undefined;
   return withTopic((topic as string | undefined) ?? rules.defaultTopic, key ?? null, value, NO_HEADERS, rules);
 }
 
