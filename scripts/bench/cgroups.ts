@@ -198,3 +198,12 @@ export function inGroup(group: LambdaCgroup, command: string, args: readonly str
     ['-c', script, GROUP_PARENT, join(group.cpu, 'cgroup.procs'), join(group.memory, 'cgroup.procs'), command, ...args],
   ];
 }
+
+/**
+ * `command args…` started inside the CPU group of `group` only: for a helper whose CPU counts in the
+ * function's share (the reader of its stdout) while its memory, and its files' page cache, do not.
+ */
+export function inCpuGroup(group: LambdaCgroup, command: string, args: readonly string[]): [string, string[]] {
+  const script = 'cpu=$1; shift; echo $$ > "$cpu" && exec "$@"';
+  return ['/bin/sh', ['-c', script, GROUP_PARENT, join(group.cpu, 'cgroup.procs'), command, ...args]];
+}

@@ -2,7 +2,7 @@
  * One fresh process of the shapes scenario (scripts/bench/shapes.ts), started inside the cgroups of
  * one Lambda memory size: it loads one client (shape-clients.mjs) and nothing else, runs one task,
  * and reports on fd 3 in JSON lines — stdout is lambda-kafka's (its logs and EMF documents), a pipe
- * the parent drains as Lambda's is.
+ * read by `cat` in the same CPU group, as Lambda reads a function's output (shape-run.ts).
  *
  *   node shape-child.mjs <lambda-kafka|raw|kafkajs|platformatic> <shape|fit-produce|fit-drain> '<options JSON>'
  *

@@ -1,10 +1,10 @@
 /** The shapes scenario's pure parts: Lambda's CPU share per memory size, --memory, oom_control, log levels, the tables. */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { inGroup } from '../../scripts/bench/cgroups.js';
+import { inCpuGroup, inGroup } from '../../scripts/bench/cgroups.js';
 import {
   cpuQuotaUs,
   describeCpuShare,
@@ -13,7 +13,7 @@ import {
   parseMemorySizes,
   parseOomControl,
 } from '../../scripts/bench/lambda-shape.js';
-import { type ChildOutcome, isWarnOrError } from '../../scripts/bench/shape-run.js';
+import { type ChildOutcome, isWarnOrError, startReader } from '../../scripts/bench/shape-run.js';
 import { renderRatios, renderShapeTable, type ShapeSamples } from '../../scripts/bench/shapes-report.js';
 
 describe("a Lambda function's CPU share", () => {
@@ -85,6 +85,44 @@ describe('the shell that starts a child inside its groups', () => {
     expect(rest.join(' ')).toBe("it's $HOME");
     expect(readFileSync(join(group.cpu, 'cgroup.procs'), 'utf8').trim()).toBe(pid);
     expect(readFileSync(join(group.memory, 'cgroup.procs'), 'utf8').trim()).toBe(pid);
+  });
+
+  it("puts a helper into the CPU group only, so that its memory and its files' pages are not the function's", () => {
+    // Prepare
+    const group = { memoryMb: 128, cpu: join(scratch, 'cpu-only'), memory: join(scratch, 'memory-untouched') };
+    for (const dir of [group.cpu, group.memory]) execFileSync('mkdir', ['-p', dir]);
+    for (const dir of [group.cpu, group.memory]) writeFileSync(join(dir, 'cgroup.procs'), '');
+
+    // Act
+    const [command, args] = inCpuGroup(group, '/bin/sh', ['-c', 'echo "$$"']);
+    const pid = execFileSync(command, args, { encoding: 'utf8' }).trim();
+
+    // Assess
+    expect(readFileSync(join(group.cpu, 'cgroup.procs'), 'utf8').trim()).toBe(pid);
+    expect(readFileSync(join(group.memory, 'cgroup.procs'), 'utf8')).toBe('');
+  });
+});
+
+describe("the reader of a shape child's stdout", () => {
+  it('has every line the child wrote once the child has ended, and nothing is left behind', async () => {
+    // Prepare: a child writing 3,000 lines, more than a pipe holds, so the reader must keep up as Lambda's does.
+    const reader = startReader(undefined);
+    const lines = 3000;
+
+    // Act
+    const child = spawn('/bin/sh', ['-c', `i=0; while [ $i -lt ${lines} ]; do echo "line $i"; i=$((i + 1)); done`], {
+      stdio: ['ignore', reader.input, 'ignore'],
+    });
+    reader.input.destroy();
+    await new Promise((resolve) => child.on('close', resolve));
+    await reader.done;
+    const text = reader.text();
+
+    // Assess
+    const written = text.split('\n').filter((line) => line !== '');
+    expect(written).toHaveLength(lines);
+    expect(written.at(-1)).toBe(`line ${lines - 1}`);
+    expect(reader.text()).toBe('');
   });
 });
 
