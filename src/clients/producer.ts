@@ -295,16 +295,43 @@ export class ManagedProducer {
 
   async #send(records: readonly ProducerRecord[], deadline: Deadline, options: SendOptions): Promise<SendOutcome> {
     const started = Date.now();
-    // Made once the messages are queued: the reports cannot come before this call returns (the
-    // background poller hands them to the event loop), and what is done after produce() is done
-    // while the request travels, not before it leaves.
-    let watch: DeliveryWatch | undefined;
     const hasSent = this.#delivered;
     const results: (SendResult | undefined)[] = new Array(records.length);
     let waiting = 0;
     /** The next record to queue: all are queued (or failed) once it reaches records.length. */
     let next = 0;
     let producerBroken = false;
+    /** A report's opaque is its message's id: this send holds first .. first + records.length - 1. */
+    const first = this.#nextId;
+    this.#nextId += records.length;
+    /** Queues from `next` on; false when the queue is full with some of this send's messages in it. */
+    const queueRest = (): boolean => {
+      for (; next < records.length; next++) {
+        const record = records[next] as ProducerRecord;
+        try {
+          this.client.produce(
+            record.topic,
+            record.partition ?? null,
+            typeof record.value === 'string' ? Buffer.from(record.value) : record.value,
+            record.key ?? null,
+            null,
+            first + next,
+            record.headers === undefined ? undefined : headerList(record.headers),
+          );
+          waiting++;
+        } catch (error) {
+          if ((error as { code?: unknown }).code === QUEUE_FULL && waiting > 0) return false;
+          const classification = classifyKafkaError(error);
+          if (classification.kind === 'fatal') producerBroken = true;
+          results[next] = failure(record.topic, classification);
+        }
+      }
+      return true;
+    };
+    // The messages leave first; the rest is set up while their request travels. No report can come
+    // before this function yields: the background poller hands them to the event loop.
+    let queued = queueRest();
+    let watch: DeliveryWatch | undefined;
     // Settled once: by the last report, or by the watch giving up first.
     let finish: (outcome: 'delivered' | GiveUp) => void = () => {};
     const outcome = new Promise<'delivered' | GiveUp>((resolve) => {
@@ -313,7 +340,7 @@ export class ManagedProducer {
     /** Set while the queue is full: called by the next report, which made room. */
     let room: (() => void) | undefined;
     const batch: Batch = {
-      first: this.#nextId,
+      first,
       size: records.length,
       report: (index, error, report) => {
         if (results[index] !== undefined) return;
@@ -338,33 +365,8 @@ export class ManagedProducer {
         room?.();
       },
     };
-    this.#nextId += records.length;
     this.#batches.add(batch);
     this.#lastBatch = batch;
-    /** Queues from `next` on; false when the queue is full with some of this send's messages in it. */
-    const queueRest = (): boolean => {
-      for (; next < records.length; next++) {
-        const record = records[next] as ProducerRecord;
-        try {
-          this.client.produce(
-            record.topic,
-            record.partition ?? null,
-            typeof record.value === 'string' ? Buffer.from(record.value) : record.value,
-            record.key ?? null,
-            null,
-            batch.first + next,
-            record.headers === undefined ? undefined : headerList(record.headers),
-          );
-          waiting++;
-        } catch (error) {
-          if ((error as { code?: unknown }).code === QUEUE_FULL && waiting > 0) return false;
-          const classification = classifyKafkaError(error);
-          if (classification.kind === 'fatal') producerBroken = true;
-          results[next] = failure(record.topic, classification);
-        }
-      }
-      return true;
-    };
     const pendingTopics = () => [...new Set(records.flatMap((r, i) => (results[i] === undefined ? [r.topic] : [])))];
     const roomOrEnd = () =>
       Promise.race([
@@ -377,7 +379,6 @@ export class ManagedProducer {
         outcome,
       ]);
     try {
-      let queued = queueRest();
       let ended: 'delivered' | GiveUp | undefined;
       if (waiting > 0) {
         watch = new DeliveryWatch(
