@@ -11,6 +11,19 @@ import type { FaultKind } from './schedule.js';
 export const GRACE_MS = 30_000;
 
 /**
+ * A commit refused with `name` (`code`): as the consume function reports it, naming the group and
+ * the partitions, and as it did until 2026-12 (the binding's bare error), for runs saved before.
+ */
+function commitRefused(name: string, code: number, message: string): RegExp[] {
+  return [
+    new RegExp(
+      `^KafkaOperationError: Committing the offsets of group "[^"]+" \\(.+\\) failed: ${name} \\(${code}\\): ${message}$`,
+    ),
+    new RegExp(`^Error: ${message}$`),
+  ];
+}
+
+/**
  * A broker unavailable (killed, paused, or stopped in a rolling restart): the writes to the partitions
  * it led wait for a new leader (up to the brokers' session timeout, 9 s, after a kill or a pause) and
  * may reach the invocation's deadline; the consumer's group coordinator may be that broker.
@@ -23,15 +36,15 @@ const BROKER_CAUSES: readonly RegExp[] = [
   // produce: the delivery report came within the invocation, failed: its leader's broker refused or timed out.
   /^not delivered in time: TRANSPORT \(-195\): connection refused/,
   /^MSG_TIMED_OUT \(-192\): Local: Message timed out\./,
-  // consume: the group coordinator moving off the broker.
-  /^Error: Local: Waiting for coordinator$/,
+  // consume: the group coordinator moving off the broker (librdkafka's WAIT_COORD, until the commit's time ran out).
+  ...commitRefused('WAIT_COORD', -180, 'Local: Waiting for coordinator'),
   // consume: the group rebalanced (its coordinator moved) between the fetch and the commit.
-  /^Error: Broker: Specified group generation id is not valid$/,
+  ...commitRefused('ILLEGAL_GENERATION', 22, 'Broker: Specified group generation id is not valid'),
   // consume: the commit sent to a coordinator that went away before it answered.
   /^AttemptTimeoutError: offset commit did not finish within \d+ ms$/,
   // consume: no heartbeat answered for a session while the coordinator's broker was down, so the group
   // evicted the member; its commit after that is refused (30-minute soak, a kill of the coordinator).
-  /^Error: Broker: Unknown member$/,
+  ...commitRefused('UNKNOWN_MEMBER_ID', 25, 'Broker: Unknown member'),
 ];
 
 /**
@@ -53,8 +66,8 @@ export const ACCEPTED_CAUSES: Record<FaultKind, readonly RegExp[]> = {
   // (the third 30-minute soak) whose coordinator connection failed at the thaw and whose last commit ran
   // out of the invocation's time.
   'consumer-freeze': [
-    /^Error: Broker: Specified group generation id is not valid$/,
-    /^Error: Broker: Unknown member$/,
+    ...commitRefused('ILLEGAL_GENERATION', 22, 'Broker: Specified group generation id is not valid'),
+    ...commitRefused('UNKNOWN_MEMBER_ID', 25, 'Broker: Unknown member'),
     /^AttemptTimeoutError: offset commit did not finish within \d+ ms$/,
   ],
   'producer-freeze': [],

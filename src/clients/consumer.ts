@@ -12,7 +12,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { RdKafka } from '@confluentinc/kafka-javascript';
 import { librdkafkaProperties, trackTokenClient } from '../config/librdkafka.js';
 import type { KafkaConfig } from '../config/load.js';
-import { AttemptTimeoutError } from '../errors/errors.js';
+import { classifyKafkaError } from '../errors/classify.js';
+import { AttemptTimeoutError, KafkaOperationError } from '../errors/errors.js';
 import type { ClientLogRecorder } from '../observability/client-log.js';
 import { STATISTICS_INTERVAL_MS } from '../observability/connection-stats.js';
 import { rdkafka } from './binding.js';
@@ -78,17 +79,36 @@ export function coordinatorOf(recorder: ClientLogRecorder, groupId: string): str
 const COMMIT_POLL_MS = 10;
 /**
  * Commit errors that leave the partitions assigned and pass on their own: the coordinator is loading
- * the group's offsets (after a broker restart), moved, or has not answered in time. The commit is sent
- * again after COMMIT_AGAIN_MS while the time allows. Not a rebalance (REBALANCE_IN_PROGRESS,
+ * the group's offsets (after a broker restart), moved, not yet known to the client (librdkafka's own
+ * WAIT_COORD, while it looks the new one up), or has not answered in time. The commit is sent again
+ * after COMMIT_AGAIN_MS while the time allows. Not a rebalance (REBALANCE_IN_PROGRESS,
  * ILLEGAL_GENERATION, UNKNOWN_MEMBER_ID): the partitions may be someone else's by then.
  */
 const COMMIT_AGAIN = new Set([
+  rdkafka.CODES.ERRORS.ERR__WAIT_COORD,
   rdkafka.CODES.ERRORS.ERR_COORDINATOR_LOAD_IN_PROGRESS,
   rdkafka.CODES.ERRORS.ERR_COORDINATOR_NOT_AVAILABLE,
   rdkafka.CODES.ERRORS.ERR_NOT_COORDINATOR,
   rdkafka.CODES.ERRORS.ERR_REQUEST_TIMED_OUT,
 ]);
 const COMMIT_AGAIN_MS = 100;
+/** How many of a commit's partitions its error names. */
+const COMMIT_PARTITIONS_SHOWN = 5;
+
+/**
+ * A refused commit, as an error that says which group, which partitions at which offsets, and why
+ * (the broker's or librdkafka's error, classified, with its hint); the error itself is its cause.
+ */
+function commitFailed(groupId: string, offsets: readonly TopicPartitionOffset[], error: unknown): KafkaOperationError {
+  const shown = offsets.slice(0, COMMIT_PARTITIONS_SHOWN).map((o) => `${o.topic}[${o.partition}] at ${o.offset}`);
+  const more = offsets.length > shown.length ? ` and ${offsets.length - shown.length} more` : '';
+  return new KafkaOperationError(
+    `Committing the offsets of group "${groupId}" (${shown.join(', ')}${more})`,
+    classifyKafkaError(error),
+    { cause: error },
+  );
+}
+
 /**
  * The message size assumed before any was seen: librdkafka's max.partition.fetch.bytes, the most
  * one partition's fetch brings unless a single message is larger.
@@ -236,8 +256,10 @@ export class ManagedConsumer {
 
   /**
    * Commits `offsets` (each the offset of the next message to read) and waits, polling, for the
-   * coordinator's answer; rejects if it fails or does not come within `timeoutMs`. Messages that
-   * arrive meanwhile are kept for the next receive().
+   * coordinator's answer. A coordinator that is moving, loading or slow is asked again while the time
+   * allows. Rejects with a KafkaOperationError naming the group, the partitions and the cause when the
+   * commit is refused, or with an AttemptTimeoutError when no answer comes within `timeoutMs`.
+   * Messages that arrive meanwhile are kept for the next receive().
    */
   async commit(offsets: TopicPartitionOffset[], timeoutMs: number): Promise<void> {
     if (offsets.length === 0) return;
@@ -257,7 +279,7 @@ export class ManagedConsumer {
         }
         // A coordinator that is loading or moved answers again shortly; the partitions are still ours.
         if (!COMMIT_AGAIN.has((error as { code?: number }).code as number) || until - Date.now() < COMMIT_AGAIN_MS)
-          throw error;
+          throw commitFailed(this.groupId, offsets, error);
         await sleep(COMMIT_AGAIN_MS);
         this.#commitResults = [];
         this.client.commit(offsets);
