@@ -4,7 +4,7 @@
  * `cat` in the function's CPU group: Lambda's own reader of a function's output runs in the
  * function's share of the CPU and only passes the lines on, and this process, reading them as they
  * came, had cost the child and the broker a Node wake-up with string work per line on the shared
- * cores (lambda-kafka's warm p50 60–80 µs more at 512 MB than with `cat`). What `cat` wrote is
+ * cores (lambda-kafka's warm p50 75–85 µs more at 512 MB than with `cat`). What `cat` wrote is
  * counted after the child ends (lines, WARN and ERROR lines, the last few KB for the report).
  * stderr is drained here, fd 3 carries the child's JSON messages, a timeout ends it, and an end by
  * SIGKILL or a grown oom_kill counter is an OOM kill. A child that fails gives an outcome that says
