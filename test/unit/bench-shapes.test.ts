@@ -105,9 +105,10 @@ describe('the shell that starts a child inside its groups', () => {
 
 describe("the reader of a shape child's stdout", () => {
   it('has every line the child wrote once the child has ended, and nothing is left behind', async () => {
-    // Prepare: a child writing 3,000 lines, more than a pipe holds, so the reader must keep up as Lambda's does.
+    // Prepare: a child writing 10,000 lines (about 100 KB), more than a pipe holds (64 KB), so the reader
+    // must keep up as Lambda's does.
     const reader = startReader(undefined);
-    const lines = 3000;
+    const lines = 10_000;
 
     // Act
     const child = spawn('/bin/sh', ['-c', `i=0; while [ $i -lt ${lines} ]; do echo "line $i"; i=$((i + 1)); done`], {
