@@ -45,8 +45,12 @@ const BATCH_SIZE = 500;
  */
 const COLD_ONLY_PER_ROUND = [2, 0] as const;
 const COLD_ONLY_CLIENTS = SHAPE_CLIENTS.filter((client) => client !== 'platformatic');
-/** Timed batch invocations per child (full run, quick run). */
-const BATCHES = [10, 4] as const;
+/**
+ * Timed batch invocations per child (full run, quick run). Ten were 50–100 ms on full CPU, V8's
+ * compiling of each client's batch path included: the same client's children then read 57k to 86k
+ * msg/s, and which client led changed from run to run. Forty: 20,000 messages, a few seconds at 128 MB.
+ */
+const BATCHES = [40, 4] as const;
 const FIT_MESSAGES = 5000;
 /** lambda-kafka's setting for functions that send batches, measured as a client of its own. */
 const LINGER = { KAFKA_PRODUCE_LINGER_MS: '5' };
