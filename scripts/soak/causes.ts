@@ -14,13 +14,19 @@ export const GRACE_MS = 30_000;
  * A commit refused with `name` (`code`): as the consume function reports it, naming the group and
  * the partitions, and as it did until 2026-12 (the binding's bare error), for runs saved before.
  */
-function commitRefused(name: string, code: number, message: string): RegExp[] {
+export function commitRefused(name: string, code: number, message: string): RegExp[] {
+  const text = literal(message);
   return [
     new RegExp(
-      `^KafkaOperationError: Committing the offsets of group "[^"]+" \\(.+\\) failed: ${name} \\(${code}\\): ${message}$`,
+      `^KafkaOperationError: Committing the offsets of group "[^"]+" \\(.+\\) failed: ${name} \\(${code}\\): ${text}$`,
     ),
-    new RegExp(`^Error: ${message}$`),
+    new RegExp(`^Error: ${text}$`),
   ];
+}
+
+/** `text` as a pattern that matches only itself (RegExp.escape() is Node 24's). */
+function literal(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
 /**

@@ -1,6 +1,6 @@
 /** The soak's cause table: which failures the faults active at the time explain, and which are left unexplained. */
 import { describe, expect, it } from 'vitest';
-import { activeFaults, causeShape, explainedBy, GRACE_MS } from '../../scripts/soak/causes.js';
+import { activeFaults, causeShape, commitRefused, explainedBy, GRACE_MS } from '../../scripts/soak/causes.js';
 import type { FaultRun } from '../../scripts/soak/faults.js';
 import type { FaultKind } from '../../scripts/soak/schedule.js';
 
@@ -64,6 +64,17 @@ describe('the soak cause table', () => {
     }
     for (const cause of causes.slice(4))
       expect(explainedBy(cause, [run(1, 'consumer-freeze', 0, 20_000)], ...at)).toBe('consumer-freeze');
+  });
+
+  it("matches a refused commit's message as written, its dots and brackets included", () => {
+    const [named, bare] = commitRefused('SOME_ERROR', 99, 'Broker: a.b (c) [d]?') as [RegExp, RegExp];
+    expect(bare.test('Error: Broker: a.b (c) [d]?')).toBe(true);
+    expect(bare.test('Error: Broker: aXb (c) [d]?')).toBe(false);
+    expect(
+      named.test(
+        'KafkaOperationError: Committing the offsets of group "g" (t[0] at 1) failed: SOME_ERROR (99): Broker: a.b (c) [d]?',
+      ),
+    ).toBe(true);
   });
 
   it('explains a consumer the group forgot (Unknown member) by a broker fault or a freeze of the consumer', () => {
