@@ -6,6 +6,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { KafkaOperationError } from '../../src/errors/errors.js';
 import { KafkaInitializer } from '../../src/init/initializer.js';
+import { lambdaContext } from '../support/context.js';
 import { envFor } from '../support/env.js';
 import { createTopic, uniqueName } from '../support/kafka.js';
 
@@ -13,8 +14,6 @@ const initializers: KafkaInitializer[] = [];
 afterAll(async () => {
   await Promise.all(initializers.map((kafka) => kafka.shutdown('done')));
 });
-
-const lambdaContext = () => ({ getRemainingTimeInMillis: () => 30_000, awsRequestId: uniqueName('request') });
 
 describe('a commit the brokers refuse', () => {
   it('fails with an error naming the group, the partitions at their offsets and the cause', async () => {

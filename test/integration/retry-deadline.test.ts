@@ -8,12 +8,8 @@ import { classifyKafkaError } from '../../src/errors/classify.js';
 import { KafkaOperationError, RetryError } from '../../src/errors/errors.js';
 import { Deadline } from '../../src/retry/deadline.js';
 import { type AttemptContext, retryUntilDeadline } from '../../src/retry/retry.js';
+import { lambdaContext } from '../support/context.js';
 import { clientFor, closedPort } from '../support/env.js';
-
-function lambdaContext(remainingMs: number) {
-  const end = Date.now() + remainingMs;
-  return { getRemainingTimeInMillis: () => end - Date.now() };
-}
 
 /** One attempt: what a health check does, against whatever KAFKA_BOOTSTRAP_SERVERS says. */
 async function listTopicsOnce(env: Record<string, string>, { timeoutMs, explainTimeout }: AttemptContext) {

@@ -24,6 +24,7 @@ import { FORWARD_SCHEMA } from '../../src/forward/records.js';
 import { KafkaInitializer } from '../../src/init/initializer.js';
 import { kafkaInvocation, kafkaMiddleware } from '../../src/middy.js';
 import { type DirectResult, produce } from '../../src/produce/produce.js';
+import { lambdaContext } from '../support/context.js';
 import { envFor } from '../support/env.js';
 import { createTopic, uniqueName } from '../support/kafka.js';
 
@@ -64,8 +65,6 @@ function initializer(env: Record<string, string>): KafkaInitializer {
   initializers.push(kafka);
   return kafka;
 }
-
-const lambdaContext = () => ({ getRemainingTimeInMillis: () => 30_000, awsRequestId: uniqueName('request') });
 
 /** A produce function: each invocation sends `keys` to `topic`, under the X-Ray id Lambda would set. */
 function producer(topic: string, env = envFor('SASL_SSL')) {
