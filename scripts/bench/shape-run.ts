@@ -64,6 +64,8 @@ export interface ChildSpec {
   /** The child's whole environment. */
   env: Record<string, string>;
   node: string;
+  /** What node is started with before the child's script: Lambda's options for the shape's memory (lambdaNodeOptions()). */
+  nodeOptions?: readonly string[];
   /** The cgroups to start in; none for the "full" shape. */
   group?: LambdaCgroup;
   timeoutMs: number;
@@ -131,7 +133,7 @@ export function runChild(spec: ChildSpec): Promise<ChildOutcome> {
   const { group } = spec;
   const oomBefore = group ? oomKills(group) : 0;
   if (group) resetPeak(group);
-  const args = [CHILD, spec.client, spec.task, JSON.stringify(spec.options)];
+  const args = [...(spec.nodeOptions ?? []), CHILD, spec.client, spec.task, JSON.stringify(spec.options)];
   const [command, commandArgs] = group ? inGroup(group, spec.node, args) : [spec.node, args];
   return new Promise((resolve) => {
     const started = performance.now();

@@ -12,6 +12,7 @@ import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { bundleFunction } from '../../src/esbuild.js';
 import { REPO_ROOT } from '../kafka/layout.js';
+import { lambdaNodeOptions } from '../lambda/runtimes.js';
 import { buildPackage } from '../package/package.js';
 import { BenchCgroups, type LambdaCgroup } from './cgroups.js';
 import { type BenchContext, uniqueName, VALUE, withTopic } from './context.js';
@@ -177,6 +178,11 @@ function childEnv(shape: Shape, extra: Record<string, string>): Record<string, s
   };
 }
 
+/** The runtime's node, started as Lambda's bootstrap starts it for a function of the shape's memory. */
+function nodeFor(staged: Staged, shape: Shape) {
+  return { node: staged.node.bin, nodeOptions: lambdaNodeOptions(shape.memoryMb) };
+}
+
 function baseOptions(ctx: BenchContext, staged: Staged, shape: Shape) {
   return {
     bootstrap: ctx.bootstrap,
@@ -221,7 +227,7 @@ async function measureShapes(ctx: BenchContext, staged: Staged, shapes: Shape[],
         batches: BATCHES[ctx.quick ? 1 : 0],
       },
       env: childEnv(shape, client === 'lambda-kafka-linger' ? { ...env, ...LINGER } : env),
-      node: staged.node.bin,
+      ...nodeFor(staged, shape),
       ...(shape.group && { group: shape.group }),
       timeoutMs: timeoutMs(shape, task),
     });
@@ -263,7 +269,7 @@ async function measureFit(ctx: BenchContext, staged: Staged, shape: Shape, drain
           ...(task === 'fit-drain' && { KAFKA_CONSUMER_GROUP_ID: uniqueName('bench-shapes-lambda-kafka') }),
           ...(client === 'lambda-kafka-linger' && LINGER),
         }),
-        node: staged.node.bin,
+        ...nodeFor(staged, shape),
         ...(shape.group && { group: shape.group }),
         timeoutMs: timeoutMs(shape, task),
       });
@@ -300,7 +306,7 @@ function describeRun(ctx: BenchContext, staged: Staged, shapes: Shape[], fitRan:
     : '';
   const batches = BATCHES[ctx.quick ? 1 : 0];
   return [
-    `shapes: each client in a fresh Node process of its own (scripts/bench/shape-child.mjs) on Node v${staged.node.version} (the ${RUNTIME} build, ${staged.node.bin}).${settings.length > 0 ? ` cgroup v1 per memory size — ${settings.join('; ')}.` : ''}${where} "full": no cgroup, the machine's ${availableParallelism()} cores (the function's memory given as ${ONE_VCPU_MB} MB). ${ctx.quick ? 1 : 3} round(s), each running every shape and in it every client in turn (lambda-kafka, raw binding, KafkaJS, @platformatic/kafka); figures are medians over the children, "(k/n children)" where only k of n succeeded. "lambda-kafka, KAFKA_PRODUCE_LINGER_MS=5": the same produce function with the setting docs/configuration.md gives functions that send batches (each send flushes what it queued): its 1-message figures show what a single message pays for it.`,
+    `shapes: each client in a fresh Node process of its own (scripts/bench/shape-child.mjs) on Node v${staged.node.version} (the ${RUNTIME} build, ${staged.node.bin}), started with the options Lambda's bootstrap gives node for the function's memory (at ${shapes[0]?.memoryMb ?? ONE_VCPU_MB} MB: ${lambdaNodeOptions(shapes[0]?.memoryMb ?? ONE_VCPU_MB).join(' ')}).${settings.length > 0 ? ` cgroup v1 per memory size — ${settings.join('; ')}.` : ''}${where} "full": no cgroup, the machine's ${availableParallelism()} cores (the function's memory given as ${ONE_VCPU_MB} MB). ${ctx.quick ? 1 : 3} round(s), each running every shape and in it every client in turn (lambda-kafka, raw binding, KafkaJS, @platformatic/kafka); figures are medians over the children, "(k/n children)" where only k of n succeeded. "lambda-kafka, KAFKA_PRODUCE_LINGER_MS=5": the same produce function with the setting docs/configuration.md gives functions that send batches (each send flushes what it queued): its 1-message figures show what a single message pays for it.`,
     `cold ms: from spawn() (a /bin/sh that puts itself into the groups and execs node) to the child's message on fd 3 after its first message was acknowledged: Node's start, module loading, connecting; lambda-kafka's first invocation runs every staged check (KAFKA_STARTUP_HEALTH_CHECK=true, KAFKA_TOPICS set). The median over each round's shape child and ${COLD_ONLY_PER_ROUND[ctx.quick ? 1 : 0]} more per round that time the warm sends below and exit, interleaved the same way ("(children)" says how many); @platformatic/kafka's over its shape children only. warm: ${WARM_UP} warm-up, then ${WARM} sequential 1-message invocations (lambda-kafka) or sends (peers), each timed; p50 and p99 per child, and the median of those over the same children as cold: a child's p50 moved by a third between children of the same client here, far more than within one. CPU µs / 1-msg invocation: process.cpuUsage() (user + system, every thread of the process, librdkafka's included) over the ${WARM}, divided by ${WARM}, over the same children. 500/inv: one untimed, then ${batches} invocations / sends of ${BATCH_SIZE} × 1 KB, msg/s over the ${batches} and CPU µs per message. later p50: after those, ${STEADY_WARM_UP[ctx.quick ? 1 : 0]} more untimed 1-message invocations / sends and ${WARM} timed again: a warm environment once V8 has optimised the hot code (a JavaScript client runs its first few hundred calls in the interpreter and baseline code; the raw binding has little JavaScript to compile).`,
     `lambda-kafka: its produce function as deployed, dist/produce/index.mjs of the deployment package (buildPackage('${RUNTIME}') at the start, copied to dist/bench-shapes/ with the package's binding), handler(event, context) with a fake Lambda context (a fresh awsRequestId per invocation, memoryLimitInMB; built before the clock starts, as the runtime builds it before it calls any handler, and for every client alike), POWERTOOLS_LOG_LEVEL unset (INFO, as deployed): its logs and EMF documents go to stdout, a pipe read by cat in the shape's CPU group (as Lambda's own reader of a function's output runs in the function's CPU share; the lines are counted once the child has ended); a result with sent ≠ n fails the child. raw binding: the same binding files, RdKafka.Producer with enable.idempotence, acks -1, linger.ms 0, dr_cb, setPollInBackground(true), one delivery-report listener. KafkaJS: idempotent, maxInFlightRequests 1, logLevel NOTHING, acks -1. @platformatic/kafka: Producer with idempotent: true, acks ProduceAcks.ALL, stringSerializers. KafkaJS and @platformatic/kafka send more than 1000 messages in slices of 1000: each makes one record batch per partition of a send, and 5000 × 1 KB in one passes the broker's 1 MB message.max.bytes.`,
     "peak RSS MB: the child's VmHWM (/proc/self/status) at its end; it counts pages of files too (node itself, shared libraries), which the memory cgroup charges to whoever loaded them first, so it can exceed the limit without an OOM kill. † where a killed child could not say: its memory cgroup's memory.max_usage_in_bytes instead (reset before each child; page cache charged to the group included). OOM kills: the child ended by a SIGKILL that was not the timeout's, or the group's memory.oom_control oom_kill grew. WARN/ERROR lines: per child (median), lines on stdout and stderr at WARN or above (Powertools' JSON \"level\", or a plain line saying warning or error) of all lines.",

@@ -18,6 +18,24 @@ export const LAMBDA_RUNTIMES = {
 export type LambdaRuntime = keyof typeof LAMBDA_RUNTIMES;
 
 /** Lambda's two architectures, as serverless.yml and CloudFormation name them. */
+/**
+ * What the Lambda Node.js runtime's bootstrap starts node with for a function of `memoryMb`: heap
+ * limits from the memory size (a tenth for the young generation, half of that per semi-space, the
+ * rest for the old one) and two options of its own. The bootstrap rie-install.ts writes computes the
+ * same at run time from AWS_LAMBDA_FUNCTION_MEMORY_SIZE (test/unit/rie.test.ts holds the two together).
+ * Without them node sizes its heap from the machine, or from a cgroup's memory limit by rules of its own.
+ */
+export function lambdaNodeOptions(memoryMb: number): string[] {
+  const young = Math.floor(memoryMb / 10);
+  return [
+    '--expose-gc',
+    '--max-http-header-size',
+    '81920',
+    `--max-semi-space-size=${Math.floor(young / 2)}`,
+    `--max-old-space-size=${memoryMb - young}`,
+  ];
+}
+
 export const ARCHITECTURES = ['x86_64', 'arm64'] as const;
 export type Architecture = (typeof ARCHITECTURES)[number];
 

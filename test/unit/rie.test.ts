@@ -7,6 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { OutputFile, readAnswer } from '../../scripts/lambda/rie-answer.js';
 import { bootstrapScript } from '../../scripts/lambda/rie-install.js';
+import { lambdaNodeOptions } from '../../scripts/lambda/runtimes.js';
 
 describe("reading RIE's answer to an invocation", () => {
   it('takes a 200 with JSON as the handler result', () => {
@@ -75,6 +76,13 @@ describe('the /var/runtime/bootstrap it installs', () => {
     expect(env.NODE_PATH).toBe(
       '/opt/nodejs/node22/node_modules:/opt/nodejs/node_modules:/var/runtime/node_modules:/var/runtime:/var/task',
     );
+  });
+
+  it('gives node the options the shapes benchmark starts its children with, at every size', () => {
+    for (const memory of [128, 512, 1024, 1769, 3008, 10_240]) {
+      const { args } = execOf({ AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(memory) });
+      expect(args.slice(1, -1)).toEqual(lambdaNodeOptions(memory));
+    }
   });
 
   it("in an arm64 root on x86_64, starts through QEMU's static emulator: its interpreter line and its exec", () => {
