@@ -17,7 +17,6 @@ export const LAMBDA_RUNTIMES = {
 
 export type LambdaRuntime = keyof typeof LAMBDA_RUNTIMES;
 
-/** Lambda's two architectures, as serverless.yml and CloudFormation name them. */
 /**
  * What the Lambda Node.js runtime's bootstrap starts node with for a function of `memoryMb`: heap
  * limits from the memory size (a tenth for the young generation, half of that per semi-space, the
@@ -36,6 +35,7 @@ export function lambdaNodeOptions(memoryMb: number): string[] {
   ];
 }
 
+/** Lambda's two architectures, as serverless.yml and CloudFormation name them. */
 export const ARCHITECTURES = ['x86_64', 'arm64'] as const;
 export type Architecture = (typeof ARCHITECTURES)[number];
 
