@@ -8,7 +8,7 @@ import { chmodSync, copyFileSync, mkdirSync, readdirSync, renameSync, writeFileS
 import { join } from 'node:path';
 import { addDevNull, type MinimalRoot } from './minimal-root.js';
 import { ensureRuntimeInterface, type RuntimeInterface } from './ric.js';
-import type { LambdaRuntime } from './runtimes.js';
+import { LAMBDA_NODE_FLAGS, type LambdaRuntime } from './runtimes.js';
 
 /** Paths inside the root. */
 export const RIE_IN_ROOT = '/usr/local/bin/aws-lambda-rie';
@@ -43,7 +43,7 @@ if (memory > 0) {
   const young = Math.floor(memory / 10);
   heap.push(\`--max-semi-space-size=\${Math.floor(young / 2)}\`, \`--max-old-space-size=\${memory - young}\`);
 }
-const args = ['--expose-gc', '--max-http-header-size', '81920', ...heap, '/var/runtime/index.mjs'];
+const args = [...${JSON.stringify(LAMBDA_NODE_FLAGS).replaceAll('"', "'")}, ...heap, '/var/runtime/index.mjs'];
 process.execve('${node[0]}', ${JSON.stringify(node).replaceAll('"', "'")}.concat(args), env);
 `;
 }

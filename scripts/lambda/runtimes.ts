@@ -17,6 +17,9 @@ export const LAMBDA_RUNTIMES = {
 
 export type LambdaRuntime = keyof typeof LAMBDA_RUNTIMES;
 
+/** The bootstrap's options that do not depend on the memory size, before the heap limits. */
+export const LAMBDA_NODE_FLAGS = ['--expose-gc', '--max-http-header-size', '81920'] as const;
+
 /**
  * What the Lambda Node.js runtime's bootstrap starts node with for a function of `memoryMb`: heap
  * limits from the memory size (a tenth for the young generation, half of that per semi-space, the
@@ -27,9 +30,7 @@ export type LambdaRuntime = keyof typeof LAMBDA_RUNTIMES;
 export function lambdaNodeOptions(memoryMb: number): string[] {
   const young = Math.floor(memoryMb / 10);
   return [
-    '--expose-gc',
-    '--max-http-header-size',
-    '81920',
+    ...LAMBDA_NODE_FLAGS,
     `--max-semi-space-size=${Math.floor(young / 2)}`,
     `--max-old-space-size=${memoryMb - young}`,
   ];
