@@ -4,7 +4,7 @@
  * client whose every child failed shows "failed" (the notes say why).
  */
 import type { ChildOutcome } from './shape-run.js';
-import { formatFigure, formatRatio, median, quantile } from './stats.js';
+import { formatFigure, formatRatioInterval, median, quantile } from './stats.js';
 
 /** The four clients, in the order each round runs them. */
 export const SHAPE_CLIENTS = ['lambda-kafka', 'lambda-kafka-linger', 'raw', 'kafkajs', 'platformatic'] as const;
@@ -46,16 +46,12 @@ const MB = 1024 * 1024;
 /** What a failure's note keeps of the child's stderr. */
 const FAILURE_TAIL_CHARS = 1500;
 
-interface Figures {
-  cold: number;
-  p50: number;
-  p99: number;
-  /** Warm p50 once many more invocations have run (the JIT's optimised code). */
-  steadyP50: number;
-  cpuPerInvocation: number;
-  batchRate: number;
-  batchCpu: number;
-}
+/** What the tables show per client: each a median of the children's figures. */
+type Measure = 'cold' | 'p50' | 'p99' | 'steadyP50' | 'cpuPerInvocation' | 'batchRate' | 'batchCpu';
+
+/** Each measure's figure per child that got one (`steadyP50`: warm p50 once many more invocations have run). */
+type Samples = Record<Measure, number[]>;
+type Figures = Record<Measure, number>;
 
 /** The cold starts of every child that got a result: a shape's and its cold-only ones. */
 function coldStarts(outcomes: readonly ChildOutcome[]): number[] {
@@ -63,24 +59,29 @@ function coldStarts(outcomes: readonly ChildOutcome[]): number[] {
 }
 
 /**
- * Medians over the children that succeeded (NaN where none did): cold start and the warm 1-message
- * figures over the shape's children and the cold-only ones, the rest over the shape's.
+ * Each child's figures, over the children that succeeded: cold start and the warm 1-message figures
+ * of the shape's children and the cold-only ones, the rest of the shape's.
  */
-function figures(outcomes: readonly ChildOutcome[], coldOnly: readonly ChildOutcome[] = []): Figures {
+function samplesOf(outcomes: readonly ChildOutcome[], coldOnly: readonly ChildOutcome[] = []): Samples {
   const results = outcomes.flatMap((o) => (o.result ? [o.result] : []));
   const warm = [...outcomes, ...coldOnly].flatMap((o) => (o.result?.warmMs?.length ? [o.result] : []));
-  const medianOf = (of: typeof results, value: (r: (typeof results)[number]) => number | undefined) =>
-    median(of.map(value).filter((v): v is number => v !== undefined));
-  const pick = (value: (r: (typeof results)[number]) => number | undefined) => medianOf(results, value);
+  const each = (of: typeof results, value: (r: (typeof results)[number]) => number | undefined) =>
+    of.map(value).filter((v): v is number => v !== undefined);
   return {
-    cold: median([...coldStarts(outcomes), ...coldStarts(coldOnly)]),
-    p50: medianOf(warm, (r) => (r.warmMs ? median(r.warmMs) : undefined)),
-    p99: medianOf(warm, (r) => (r.warmMs ? quantile(r.warmMs, 0.99) : undefined)),
-    steadyP50: pick((r) => (r.steadyMs?.length ? median(r.steadyMs) : undefined)),
-    cpuPerInvocation: medianOf(warm, (r) => r.warmCpuMicros),
-    batchRate: pick((r) => r.batchMessagesPerSecond),
-    batchCpu: pick((r) => r.batchCpuMicrosPerMessage),
+    cold: [...coldStarts(outcomes), ...coldStarts(coldOnly)],
+    p50: each(warm, (r) => (r.warmMs ? median(r.warmMs) : undefined)),
+    p99: each(warm, (r) => (r.warmMs ? quantile(r.warmMs, 0.99) : undefined)),
+    steadyP50: each(results, (r) => (r.steadyMs?.length ? median(r.steadyMs) : undefined)),
+    cpuPerInvocation: each(warm, (r) => r.warmCpuMicros),
+    batchRate: each(results, (r) => r.batchMessagesPerSecond),
+    batchCpu: each(results, (r) => r.batchCpuMicrosPerMessage),
   };
+}
+
+/** The medians of samplesOf() (NaN where no child got the figure). */
+function figures(outcomes: readonly ChildOutcome[], coldOnly: readonly ChildOutcome[] = []): Figures {
+  const samples = samplesOf(outcomes, coldOnly);
+  return Object.fromEntries(Object.entries(samples).map(([measure, values]) => [measure, median(values)])) as Figures;
 }
 
 /**
@@ -157,33 +158,35 @@ export function renderShapeTable(shape: ShapeSamples): string {
   return table(SHAPE_HEADER, rows);
 }
 
-const RATIO_MEASURES: readonly { name: string; pick: (f: Figures) => number }[] = [
-  { name: 'cold ms ↓', pick: (f) => f.cold },
-  { name: 'warm p50 ms ↓', pick: (f) => f.p50 },
-  { name: 'later p50 ms ↓', pick: (f) => f.steadyP50 },
-  { name: 'CPU µs / 1-msg invocation ↓', pick: (f) => f.cpuPerInvocation },
-  { name: '500/inv msg/s ↑', pick: (f) => f.batchRate },
+const RATIO_MEASURES: readonly { name: string; measure: Measure }[] = [
+  { name: 'cold ms ↓', measure: 'cold' },
+  { name: 'warm p50 ms ↓', measure: 'p50' },
+  { name: 'later p50 ms ↓', measure: 'steadyP50' },
+  { name: 'CPU µs / 1-msg invocation ↓', measure: 'cpuPerInvocation' },
+  { name: '500/inv msg/s ↑', measure: 'batchRate' },
 ];
 
 /** The peers lambda-kafka is measured against (its own variant with a linger is not one). */
 export const PEERS = ['raw', 'kafkajs', 'platformatic'] as const satisfies readonly ShapeClient[];
 
 /**
- * lambda-kafka's figure over each peer's, per shape and measurement; and for 500 per invocation also
- * its figure with the setting documented for functions that send batches (KAFKA_PRODUCE_LINGER_MS).
+ * lambda-kafka's figure over each peer's, per shape and measurement, with how far it could move with
+ * other children of the same run (ratioInterval); and for 500 per invocation also its figure with the
+ * setting documented for functions that send batches (KAFKA_PRODUCE_LINGER_MS).
  */
 export function renderRatios(shapes: readonly ShapeSamples[]): string {
   const rows = shapes.flatMap((shape) => {
-    const own = figures(shape.outcomes['lambda-kafka'], shape.coldOnly['lambda-kafka']);
-    const linger = figures(shape.outcomes['lambda-kafka-linger'], shape.coldOnly['lambda-kafka-linger']);
-    const ratios = (name: string, mine: Figures, pick: (f: Figures) => number) => [
+    const of = (client: ShapeClient) => samplesOf(shape.outcomes[client], shape.coldOnly[client]);
+    const own = of('lambda-kafka');
+    const peers = PEERS.map(of);
+    const ratios = (name: string, mine: Samples, measure: Measure) => [
       shape.label,
       name,
-      ...PEERS.map((peer) => formatRatio(pick(mine), pick(figures(shape.outcomes[peer], shape.coldOnly[peer])))),
+      ...peers.map((peer) => formatRatioInterval(mine[measure], peer[measure])),
     ];
     return [
-      ...RATIO_MEASURES.map((measure) => ratios(measure.name, own, measure.pick)),
-      ratios('500/inv msg/s ↑, KAFKA_PRODUCE_LINGER_MS=5', linger, (f) => f.batchRate),
+      ...RATIO_MEASURES.map(({ name, measure }) => ratios(name, own, measure)),
+      ratios('500/inv msg/s ↑, KAFKA_PRODUCE_LINGER_MS=5', of('lambda-kafka-linger'), 'batchRate'),
     ];
   });
   return table(['memory', 'measurement', ...PEERS.map((peer) => `lambda-kafka / ${SHAPE_CLIENT_LABELS[peer]}`)], rows);

@@ -33,3 +33,55 @@ export function formatRatio(a: number | undefined, b: number | undefined): strin
   if (a === undefined || b === undefined || Number.isNaN(a) || Number.isNaN(b) || b === 0) return '—';
   return `${(a / b).toFixed(2)}×`;
 }
+
+/**
+ * A pseudo-random source in [0, 1) from a seed (mulberry32, a few lines rather than a dependency):
+ * the same samples always give the same interval, so a report can be read twice and tested.
+ */
+export function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
+}
+
+/** Fewer samples than this on either side and no interval is given: a resample of two says nothing. */
+export const MIN_INTERVAL_SAMPLES = 3;
+/** ratioInterval()'s defaults: how many resamples, and the central share of their ratios it gives. */
+export const INTERVAL_RESAMPLES = 4000;
+export const INTERVAL_LEVEL = 0.95;
+
+/**
+ * How far `median(a) / median(b)` could move with other children of the same clients: a percentile
+ * bootstrap interval (each side resampled with replacement, `resamples` times; the central `level`
+ * of the ratios). Undefined with fewer than MIN_INTERVAL_SAMPLES on either side. It covers the
+ * spread between processes of one run, not what changes on the machine between runs.
+ */
+export function ratioInterval(
+  a: readonly number[],
+  b: readonly number[],
+  options: { resamples?: number; level?: number; random?: () => number } = {},
+): [number, number] | undefined {
+  if (a.length < MIN_INTERVAL_SAMPLES || b.length < MIN_INTERVAL_SAMPLES) return undefined;
+  const { resamples = INTERVAL_RESAMPLES, level = INTERVAL_LEVEL, random = seededRandom(1) } = options;
+  const resample = (samples: readonly number[]) =>
+    median(Array.from(samples, () => samples[Math.floor(random() * samples.length)] as number));
+  const ratios: number[] = [];
+  for (let i = 0; i < resamples; i++) {
+    const denominator = resample(b);
+    if (denominator !== 0) ratios.push(resample(a) / denominator);
+  }
+  const tail = (1 - level) / 2;
+  return [quantile(ratios, tail), quantile(ratios, 1 - tail)];
+}
+
+/** A ratio and its interval: "1.23× (1.10–1.41)", or just the ratio when there is no interval. */
+export function formatRatioInterval(a: readonly number[], b: readonly number[]): string {
+  const ratio = formatRatio(median(a), median(b));
+  const interval = ratio === '—' ? undefined : ratioInterval(a, b);
+  return interval ? `${ratio} (${interval[0].toFixed(2)}–${interval[1].toFixed(2)})` : ratio;
+}

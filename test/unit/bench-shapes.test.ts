@@ -224,4 +224,31 @@ describe("a shape's table", () => {
     );
     expect(renderRatios([shape])).toContain('| 128 MB | cold ms ↓ | 3.16× |');
   });
+
+  it('gives each ratio an interval over the children where both clients have three or more', () => {
+    const shape: ShapeSamples = {
+      label: '512 MB',
+      heading: '512 MB',
+      outcomes: {
+        ...none,
+        'lambda-kafka': [succeeded(100), succeeded(100), succeeded(100)],
+        raw: [succeeded(50), succeeded(50), succeeded(50)],
+        kafkajs: [succeeded(100)],
+      },
+      coldOnly: {
+        ...none,
+        'lambda-kafka': [startedCold(100, [2, 3, 4]), startedCold(100, [4, 6, 8])],
+        raw: [startedCold(50, [2, 2, 2]), startedCold(50, [2, 2, 2])],
+      },
+    };
+
+    const rows = renderRatios([shape]).split('\n');
+
+    // Warm p50: lambda-kafka's children 2, 2, 2, 3, 6 against the raw binding's 2 × 5. A resample's
+    // median is 2 in 68 % of them and 6 (three draws of five are the 6) in 5.8 %: the central 95 % is
+    // 1 to 3. Cold: every child the same, so the interval is the ratio itself. KafkaJS has one child:
+    // its ratios have no interval.
+    expect(rows).toContain('| 512 MB | warm p50 ms ↓ | 1.00× (1.00–3.00) | 1.00× | — |');
+    expect(rows).toContain('| 512 MB | cold ms ↓ | 2.00× (2.00–2.00) | 1.00× | — |');
+  });
 });
