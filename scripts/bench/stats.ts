@@ -1,4 +1,5 @@
 /** Order statistics of samples, and how figures are printed. */
+import { mulberry32 } from '../soak/schedule.js';
 
 /** The q-quantile (0..1) by the nearest-rank method: p99 of 200 samples is the 198th smallest. */
 export function quantile(samples: readonly number[], q: number): number {
@@ -34,21 +35,6 @@ export function formatRatio(a: number | undefined, b: number | undefined): strin
   return `${(a / b).toFixed(2)}×`;
 }
 
-/**
- * A pseudo-random source in [0, 1) from a seed (mulberry32, a few lines rather than a dependency):
- * the same samples always give the same interval, so a report can be read twice and tested.
- */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
-
 /** Fewer samples than this on either side and no interval is given: a resample of two says nothing. */
 export const MIN_INTERVAL_SAMPLES = 3;
 /** ratioInterval()'s defaults: how many resamples, and the central share of their ratios it gives. */
@@ -58,8 +44,9 @@ export const INTERVAL_LEVEL = 0.95;
 /**
  * How far `median(a) / median(b)` could move with other children of the same clients: a percentile
  * bootstrap interval (each side resampled with replacement, `resamples` times; the central `level`
- * of the ratios). Undefined with fewer than MIN_INTERVAL_SAMPLES on either side. It covers the
- * spread between processes of one run, not what changes on the machine between runs.
+ * of the ratios; seeded, so the same samples give the same interval). Undefined with fewer than
+ * MIN_INTERVAL_SAMPLES on either side. It covers the spread between processes of one run, not what
+ * changes on the machine between runs.
  */
 export function ratioInterval(
   a: readonly number[],
@@ -67,7 +54,7 @@ export function ratioInterval(
   options: { resamples?: number; level?: number; random?: () => number } = {},
 ): [number, number] | undefined {
   if (a.length < MIN_INTERVAL_SAMPLES || b.length < MIN_INTERVAL_SAMPLES) return undefined;
-  const { resamples = INTERVAL_RESAMPLES, level = INTERVAL_LEVEL, random = seededRandom(1) } = options;
+  const { resamples = INTERVAL_RESAMPLES, level = INTERVAL_LEVEL, random = mulberry32(1) } = options;
   const resample = (samples: readonly number[]) =>
     median(Array.from(samples, () => samples[Math.floor(random() * samples.length)] as number));
   const ratios: number[] = [];

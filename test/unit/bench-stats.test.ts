@@ -1,26 +1,6 @@
 /** The benchmarks' statistics: the ratio intervals the shapes report prints beside each ratio. */
 import { describe, expect, it } from 'vitest';
-import { formatRatioInterval, median, ratioInterval, seededRandom } from '../../scripts/bench/stats.js';
-
-describe('seededRandom', () => {
-  it('gives the same sequence for the same seed, and another for another seed', () => {
-    const draw = (seed: number) => {
-      const random = seededRandom(seed);
-      return Array.from({ length: 5 }, () => random());
-    };
-    expect(draw(7)).toEqual(draw(7));
-    expect(draw(7)).not.toEqual(draw(8));
-  });
-
-  it('stays in [0, 1) and spreads evenly over it', () => {
-    const random = seededRandom(1);
-    const values = Array.from({ length: 20_000 }, () => random());
-    expect(Math.min(...values)).toBeGreaterThanOrEqual(0);
-    expect(Math.max(...values)).toBeLessThan(1);
-    const tenths = Array.from({ length: 10 }, (_, k) => values.filter((v) => Math.floor(v * 10) === k).length);
-    for (const count of tenths) expect(count).toBeGreaterThan(1800);
-  });
-});
+import { formatRatioInterval, median, ratioInterval } from '../../scripts/bench/stats.js';
 
 describe('ratioInterval', () => {
   it('is the ratio itself when every child measured the same', () => {
